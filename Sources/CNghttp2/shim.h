@@ -1,0 +1,4 @@
+#ifndef STREAMGATE_CNGHTTP2_SHIM_H
+#define STREAMGATE_CNGHTTP2_SHIM_H
+#include <nghttp2/nghttp2.h>
+#endif

@@ -1,0 +1,144 @@
+/// The configuration document as written: every value optional, durations, addresses and host patterns still
+/// strings. `ConfigValidator` turns it into `StreamGateConfiguration`. The coding keys are the YAML contract.
+struct RawConfiguration: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case version, listeners, admin, upstreams, routes
+    }
+
+    var version: Int?
+    var listeners: RawList<RawListener>?
+    var admin: RawAdmin?
+    var upstreams: RawList<RawUpstream>?
+    var routes: RawList<RawRoute>?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        version = reader.value(.version)
+        listeners = reader.value(.listeners)
+        admin = reader.value(.admin)
+        upstreams = reader.value(.upstreams)
+        routes = reader.value(.routes)
+    }
+}
+
+struct RawListener: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case name, address, http2
+    }
+
+    var name: String?
+    var address: String?
+    var http2: RawHTTP2?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        name = reader.value(.name)
+        address = reader.value(.address)
+        http2 = reader.value(.http2)
+    }
+}
+
+struct RawHTTP2: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case maxConcurrentStreams = "max_concurrent_streams"
+        case initialWindowSize = "initial_window_size"
+    }
+
+    var maxConcurrentStreams: Int?
+    var initialWindowSize: Int?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        maxConcurrentStreams = reader.value(.maxConcurrentStreams)
+        initialWindowSize = reader.value(.initialWindowSize)
+    }
+}
+
+struct RawAdmin: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case address
+    }
+
+    var address: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        address = reader.value(.address)
+    }
+}
+
+struct RawUpstream: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case name, servers
+        case connectTimeout = "connect_timeout"
+        case maxIdleConnections = "max_idle_connections"
+        case idleConnectionTimeout = "idle_connection_timeout"
+    }
+
+    var name: String?
+    var servers: RawList<String>?
+    var connectTimeout: String?
+    var maxIdleConnections: Int?
+    var idleConnectionTimeout: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        name = reader.value(.name)
+        servers = reader.value(.servers)
+        connectTimeout = reader.value(.connectTimeout)
+        maxIdleConnections = reader.value(.maxIdleConnections)
+        idleConnectionTimeout = reader.value(.idleConnectionTimeout)
+    }
+}
+
+struct RawRoute: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case match, upstream, timeouts
+    }
+
+    var match: RawRouteMatch?
+    var upstream: String?
+    var timeouts: RawRouteTimeouts?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        match = reader.value(.match)
+        upstream = reader.value(.upstream)
+        timeouts = reader.value(.timeouts)
+    }
+}
+
+struct RawRouteMatch: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case host
+        case pathPrefix = "path_prefix"
+    }
+
+    var host: String?
+    var pathPrefix: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        host = reader.value(.host)
+        pathPrefix = reader.value(.pathPrefix)
+    }
+}
+
+struct RawRouteTimeouts: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case responseHeader = "response_header"
+        case idle
+        case maxLifetime = "max_lifetime"
+    }
+
+    var responseHeader: String?
+    var idle: String?
+    var maxLifetime: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        responseHeader = reader.value(.responseHeader)
+        idle = reader.value(.idle)
+        maxLifetime = reader.value(.maxLifetime)
+    }
+}

@@ -1,0 +1,73 @@
+extension ConfigValidator {
+    /// Listener ports may be 0: the system picks a free port (tests rely on it).
+    static let listenerPorts = 0...65_535
+
+    /// The valid listeners, and where each listener address (other than port 0) was first given.
+    mutating func validateListeners(
+        _ raw: RawList<RawListener>?,
+        at path: ConfigKeyPath
+    ) -> (listeners: [ListenerConfig], addresses: [HostPort: ConfigKeyPath]) {
+        var listeners: [ListenerConfig] = []
+        var names: [String: ConfigKeyPath] = [:]
+        var addresses: [HostPort: ConfigKeyPath] = [:]
+        for (listener, itemPath) in nonEmpty(raw, at: path, "at least one listener is required") {
+            let name = name(listener.name, at: itemPath.appending("name"))
+            if let name {
+                if let first = names[name] {
+                    report("duplicate name \"\(name)\" (already used by \(first))", at: itemPath.appending("name"))
+                } else {
+                    names[name] = itemPath
+                }
+            }
+            let addressPath = itemPath.appending("address")
+            let address = address(listener.address, at: addressPath, ports: Self.listenerPorts)
+            if let address, address.port != 0 {
+                if let first = addresses[address] {
+                    report("address \(address) is already used by \(first)", at: addressPath)
+                } else {
+                    addresses[address] = itemPath
+                }
+            }
+            let http2 = validateHTTP2(listener.http2, at: itemPath.appending("http2"))
+            if let name, let address {
+                listeners.append(ListenerConfig(name: name, address: address, http2: http2))
+            }
+        }
+        return (listeners, addresses)
+    }
+
+    private mutating func validateHTTP2(_ raw: RawHTTP2?, at path: ConfigKeyPath) -> HTTP2Config {
+        let defaults = HTTP2Config()
+        let streams = integer(
+            raw?.maxConcurrentStreams,
+            at: path.appending("max_concurrent_streams"),
+            in: 1...100_000,
+            default: defaults.maxConcurrentStreams
+        )
+        let window = integer(
+            raw?.initialWindowSize,
+            at: path.appending("initial_window_size"),
+            in: 1...2_147_483_647,
+            default: defaults.initialWindowSize
+        )
+        return HTTP2Config(
+            maxConcurrentStreams: streams ?? defaults.maxConcurrentStreams,
+            initialWindowSize: window ?? defaults.initialWindowSize
+        )
+    }
+
+    mutating func validateAdmin(
+        _ raw: RawAdmin,
+        at path: ConfigKeyPath,
+        listenerAddresses: [HostPort: ConfigKeyPath]
+    ) -> AdminConfig? {
+        let addressPath = path.appending("address")
+        guard let address = address(raw.address, at: addressPath, ports: Self.listenerPorts) else {
+            return nil
+        }
+        if address.port != 0, let listener = listenerAddresses[address] {
+            report("address \(address) is already used by \(listener)", at: addressPath)
+        }
+        return AdminConfig(address: address)
+    }
+}

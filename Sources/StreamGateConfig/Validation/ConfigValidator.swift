@@ -1,0 +1,136 @@
+/// Turns the raw document into `StreamGateConfiguration`, recording every rule it breaks instead of stopping at
+/// the first. The result is only meaningful when `issues` stays empty.
+struct ConfigValidator {
+    static let durationHint = "(use e.g. 250ms, 15s, 5m, 1h)"
+
+    private(set) var issues: [(path: ConfigKeyPath, message: String)] = []
+    /// Values that were present but failed to decode; already reported, so not "missing".
+    private let failedPaths: Set<ConfigKeyPath>
+
+    init(failedPaths: Set<ConfigKeyPath>) {
+        self.failedPaths = failedPaths
+    }
+
+    mutating func validate(_ raw: RawConfiguration, sourcePath: String) -> StreamGateConfiguration {
+        validateVersion(raw.version, at: .root.appending("version"))
+        let (listeners, listenerAddresses) = validateListeners(raw.listeners, at: .root.appending("listeners"))
+        let admin = raw.admin.flatMap {
+            validateAdmin($0, at: .root.appending("admin"), listenerAddresses: listenerAddresses)
+        }
+        let upstreams = validateUpstreams(raw.upstreams, at: .root.appending("upstreams"))
+        let routes = validateRoutes(raw.routes, at: .root.appending("routes"), upstreams: raw.upstreams)
+        return StreamGateConfiguration(
+            sourcePath: sourcePath,
+            listeners: listeners,
+            admin: admin,
+            upstreams: upstreams,
+            routes: routes
+        )
+    }
+
+    mutating func report(_ message: String, at path: ConfigKeyPath) {
+        issues.append((path, message))
+    }
+
+    private mutating func validateVersion(_ version: Int?, at path: ConfigKeyPath) {
+        switch version {
+        case 1:
+            return
+        case .some(let other):
+            report("unsupported version \(other) (expected 1)", at: path)
+        case .none:
+            if !failedPaths.contains(path) {
+                report("required key is missing (expected 1)", at: path)
+            }
+        }
+    }
+
+    // MARK: - Value helpers
+
+    /// `value`, or nil after reporting it missing (unless it was present but undecodable, already reported).
+    mutating func required<T>(_ value: T?, at path: ConfigKeyPath) -> T? {
+        if value == nil, !failedPaths.contains(path) {
+            report("required key is missing", at: path)
+        }
+        return value
+    }
+
+    /// The elements of a list that must not be empty, with their paths; reports `emptyMessage` when it is.
+    mutating func nonEmpty<T>(
+        _ list: RawList<T>?,
+        at path: ConfigKeyPath,
+        _ emptyMessage: String
+    ) -> [(T, ConfigKeyPath)] {
+        guard let list else {
+            if !failedPaths.contains(path) {
+                report(emptyMessage, at: path)
+            }
+            return []
+        }
+        if list.items.isEmpty {
+            report(emptyMessage, at: path)
+        }
+        return list.items.enumerated().compactMap { index, item in
+            item.map { ($0, path.appending(index: index)) }
+        }
+    }
+
+    /// A non-empty name, or nil after reporting why not.
+    mutating func name(_ value: String?, at path: ConfigKeyPath) -> String? {
+        guard let name = required(value, at: path) else {
+            return nil
+        }
+        guard !name.isEmpty else {
+            report("must not be empty", at: path)
+            return nil
+        }
+        return name
+    }
+
+    /// The parsed duration, `fallback` when absent, or nil after reporting an invalid one.
+    mutating func duration(_ text: String?, at path: ConfigKeyPath, default fallback: Duration) -> Duration? {
+        guard let text else {
+            return fallback
+        }
+        guard let duration = DurationParser.parse(text) else {
+            report("invalid duration \"\(text)\" \(Self.durationHint)", at: path)
+            return nil
+        }
+        return duration
+    }
+
+    /// The integer, `fallback` when absent, or nil after reporting one outside `range`.
+    mutating func integer(
+        _ value: Int?,
+        at path: ConfigKeyPath,
+        in range: ClosedRange<Int>,
+        default fallback: Int
+    ) -> Int? {
+        guard let value else {
+            return fallback
+        }
+        guard range.contains(value) else {
+            if range.upperBound == Int.max {
+                report("must be at least \(range.lowerBound) (got \(value))", at: path)
+            } else {
+                report("must be in \(range.lowerBound)...\(range.upperBound) (got \(value))", at: path)
+            }
+            return nil
+        }
+        return value
+    }
+
+    /// The parsed address, or nil after reporting why it is missing or invalid.
+    mutating func address(_ text: String?, at path: ConfigKeyPath, ports: ClosedRange<Int>) -> HostPort? {
+        guard let text = required(text, at: path) else {
+            return nil
+        }
+        switch HostPort.parse(text, ports: ports) {
+        case .success(let address):
+            return address
+        case .failure(let problem):
+            report(problem.message, at: path)
+            return nil
+        }
+    }
+}

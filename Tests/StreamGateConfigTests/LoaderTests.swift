@@ -1,0 +1,165 @@
+import XCTest
+
+@testable import StreamGateConfig
+
+final class LoaderTests: XCTestCase {
+    func testLoadsTheExample() throws {
+        let config = try ConfigLoader.load(yaml: exampleYAML, sourcePath: "conf/example.yaml")
+        XCTAssertEqual(config.sourcePath, "conf/example.yaml")
+        XCTAssertEqual(
+            config.listeners,
+            [
+                ListenerConfig(
+                    name: "plain",
+                    address: HostPort(host: "127.0.0.1", port: 8080),
+                    http2: HTTP2Config(maxConcurrentStreams: 100, initialWindowSize: 1_048_576)
+                )
+            ]
+        )
+        XCTAssertEqual(config.admin, AdminConfig(address: HostPort(host: "127.0.0.1", port: 9901)))
+        XCTAssertEqual(
+            config.upstreams,
+            [
+                UpstreamConfig(
+                    name: "app",
+                    servers: [HostPort(host: "127.0.0.1", port: 3000), HostPort(host: "::1", port: 3001)],
+                    connectTimeout: .seconds(2),
+                    maxIdleConnections: 8,
+                    idleConnectionTimeout: .seconds(90)
+                )
+            ]
+        )
+        XCTAssertEqual(
+            config.routes,
+            [
+                RouteConfig(
+                    match: RouteMatch(host: .any, pathPrefix: "/events/"),
+                    upstream: "app",
+                    timeouts: RouteTimeouts(responseHeader: .seconds(10), idle: .seconds(600), maxLifetime: .zero)
+                ),
+                RouteConfig(match: RouteMatch(host: .any, pathPrefix: "/"), upstream: "app"),
+            ]
+        )
+        XCTAssertEqual(config.upstream(named: "app")?.servers.count, 2)
+    }
+
+    func testDefaultsApplied() throws {
+        let config = try ConfigLoader.load(yaml: minimalYAML, sourcePath: "streamgate.yaml")
+        XCTAssertNil(config.admin)
+        XCTAssertEqual(config.listeners.first?.http2, HTTP2Config())
+        XCTAssertEqual(config.listeners.first?.address.port, 0)
+        let upstream = try XCTUnwrap(config.upstreams.first)
+        XCTAssertEqual(upstream.connectTimeout, .seconds(5))
+        XCTAssertEqual(upstream.maxIdleConnections, 32)
+        XCTAssertEqual(upstream.idleConnectionTimeout, .seconds(60))
+        XCTAssertEqual(config.routes.first?.timeouts, RouteTimeouts())
+        XCTAssertEqual(config.routes.first?.match.host, .any)
+    }
+
+    func testPartialBlocksKeepOtherDefaults() throws {
+        let yaml = """
+            version: 1
+            listeners:
+              - name: plain
+                address: localhost:8080
+                http2: { initial_window_size: 1000 }
+            upstreams:
+              - name: app
+                servers: [localhost:3000]
+            routes:
+              - match: { host: Api.Example.COM, path_prefix: /api/ }
+                upstream: app
+                timeouts: { idle: 30s }
+            """
+        let config = try ConfigLoader.load(yaml: yaml, sourcePath: "streamgate.yaml")
+        XCTAssertEqual(config.listeners.first?.http2, HTTP2Config(maxConcurrentStreams: 256, initialWindowSize: 1000))
+        XCTAssertEqual(config.routes.first?.match.host, .exact("api.example.com"))
+        XCTAssertEqual(
+            config.routes.first?.timeouts,
+            RouteTimeouts(responseHeader: .seconds(60), idle: .seconds(30), maxLifetime: .zero)
+        )
+    }
+
+    func testSeveralListenersOnPortZeroAreNotDuplicates() throws {
+        let yaml = minimalYAML.replacingOccurrences(
+            of: "listeners:\n",
+            with: "listeners:\n  - { name: second, address: 127.0.0.1:0 }\n"
+        )
+        let config = try ConfigLoader.load(yaml: yaml, sourcePath: "streamgate.yaml")
+        XCTAssertEqual(config.listeners.map(\.name), ["second", "plain"])
+    }
+
+    func testBundledConfigurationLoads() throws {
+        let testFile = URL(fileURLWithPath: #filePath)
+        let root = testFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("conf/streamgate.yaml").path
+        let config = try ConfigLoader.load(path: path)
+        XCTAssertEqual(config.listeners.map(\.name), ["plain"])
+        XCTAssertEqual(config.listeners.first?.address, HostPort(host: "127.0.0.1", port: 8080))
+        XCTAssertEqual(config.admin?.address, HostPort(host: "127.0.0.1", port: 9901))
+        XCTAssertEqual(config.upstreams.map(\.name), ["app"])
+        XCTAssertEqual(config.upstreams.first?.servers, [HostPort(host: "127.0.0.1", port: 3000)])
+        XCTAssertEqual(config.upstreams.first?.connectTimeout, .seconds(2))
+        XCTAssertEqual(config.routes.map(\.match.pathPrefix), ["/events/", "/"])
+        let events = try XCTUnwrap(config.routes.first)
+        XCTAssertGreaterThan(events.timeouts.idle, RouteTimeouts().idle)
+        XCTAssertEqual(events.timeouts.maxLifetime, .zero)
+    }
+
+    func testUnreadableFile() {
+        let path = "/nonexistent/streamgate.yaml"
+        XCTAssertThrowsError(try ConfigLoader.load(path: path)) { error in
+            guard let errors = error as? ConfigErrors else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(
+                errors.errors,
+                [ConfigError(file: path, line: nil, keyPath: "", message: "cannot read file: no such file")]
+            )
+            XCTAssertEqual(errors.description, "/nonexistent/streamgate.yaml: cannot read file: no such file")
+        }
+    }
+
+    func testDirectoryIsUnreadable() {
+        let path = NSTemporaryDirectory()
+        XCTAssertThrowsError(try ConfigLoader.load(path: path)) { error in
+            XCTAssertEqual((error as? ConfigErrors)?.errors.first?.message, "cannot read file: is a directory")
+        }
+    }
+
+    func testLoadsFromFileWithPathInMessages() throws {
+        let path = NSTemporaryDirectory() + "streamgate-config-test-\(UUID().uuidString).yaml"
+        try minimalYAML.replacingOccurrences(of: "upstream: app", with: "upstream: ap")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertThrowsError(try ConfigLoader.load(path: path)) { error in
+            XCTAssertEqual("\(error)", "\(path):10: routes[0].upstream: no upstream named \"ap\"")
+        }
+    }
+
+    func testResolvePath() {
+        XCTAssertEqual(ConfigLoader.resolvePath("certs/a.pem", relativeTo: "/etc/streamgate/sg.yaml"),
+                       "/etc/streamgate/certs/a.pem")
+        XCTAssertEqual(ConfigLoader.resolvePath("a.pem", relativeTo: "conf/sg.yaml"), "conf/a.pem")
+        XCTAssertEqual(ConfigLoader.resolvePath("/abs/a.pem", relativeTo: "conf/sg.yaml"), "/abs/a.pem")
+        XCTAssertEqual(ConfigLoader.resolvePath("a.pem", relativeTo: "sg.yaml"), "a.pem")
+    }
+
+    func testSummary() throws {
+        let config = try ConfigLoader.load(yaml: exampleYAML, sourcePath: "conf/example.yaml")
+        XCTAssertEqual(
+            ConfigSummary.render(config),
+            """
+            configuration: conf/example.yaml
+            listeners:
+              plain  127.0.0.1:8080  h2 max_concurrent_streams=100 initial_window_size=1048576
+            admin: 127.0.0.1:9901
+            upstreams:
+              app  [127.0.0.1:3000, [::1]:3001]  connect_timeout=2s max_idle_connections=8 idle_connection_timeout=1m30s
+            routes:
+              * /events/ -> app  response_header=10s idle=10m max_lifetime=none
+              * / -> app  response_header=1m idle=10m max_lifetime=none
+            """
+        )
+    }
+}
