@@ -4,8 +4,15 @@ import PackageDescription
 let package = Package(
     name: "StreamGate",
     platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "streamgate", targets: ["streamgate"]),
+    ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,9 +29,41 @@ let package = Package(
             name: "StreamGateConfig",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "StreamGateProxy",
+            dependencies: [
+                "StreamGateConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "streamgate",
+            dependencies: [
+                "StreamGateConfig",
+                "StreamGateProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "StreamGateConfigTests",
             dependencies: ["StreamGateConfig"]
+        ),
+        .testTarget(
+            name: "StreamGateProxyTests",
+            dependencies: [
+                "StreamGateProxy",
+                "StreamGateConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

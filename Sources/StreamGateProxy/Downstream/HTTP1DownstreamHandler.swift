@@ -1,0 +1,230 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Serves one downstream HTTP/1.1 connection: turns each request into a `ProxyStream` (one at a time; NIO's
+/// pipelining handler queues the next), writes the stream's response back, and gates socket reads so a request
+/// body never outruns the upstream.
+final class HTTP1DownstreamHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let proxy: ProxyContext
+    private let rewriter: RequestHeaderRewriter
+    private var logger: Logger
+    private var context: ChannelHandlerContext?
+
+    private var stream: ProxyStream?
+    private var requestHead: HTTPRequestHead?
+    private var requestEnded = false
+    /// The current response is StreamGate's own (no upstream read the body; the pipeline handler drains it).
+    private var answeredLocally = false
+    /// Whether the connection stays open after the current response.
+    private var keepAlive = true
+    private var readsPaused = false
+    private var readPending = false
+
+    init(proxy: ProxyContext, scheme: String, logger: Logger) {
+        self.proxy = proxy
+        self.rewriter = RequestHeaderRewriter(scheme: scheme)
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            receiveHead(head, context: context)
+        case .body(let buffer):
+            stream?.receiveRequestBody(buffer)
+        case .end:
+            requestEnded = true
+            stream?.receiveRequestEnd()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        stream?.flushRequest()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stream?.downstreamBecameWritable()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let stream = self.stream
+        self.stream = nil
+        stream?.downstreamClosed()
+        context.fireChannelInactive()
+    }
+
+    private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        requestHead = head
+        requestEnded = false
+        answeredLocally = false
+        keepAlive = head.isKeepAlive
+
+        let target: RequestTarget
+        do {
+            target = try RequestTarget(uri: head.uri)
+        } catch {
+            respondLocally(status: .badRequest, reason: error.description, head: head)
+            return
+        }
+        let hostHeader = head.headers.first(name: "host")
+        if head.version.minor >= 1 && hostHeader == nil {
+            respondLocally(status: .badRequest, reason: "missing Host header", head: head)
+            return
+        }
+        let host = target.authority.map(String.init) ?? hostHeader
+        guard let route = proxy.routes.route(host: host, path: target.path) else {
+            respondLocally(status: .notFound, reason: "no route for \(host ?? "")\(target.path)", head: head)
+            return
+        }
+
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                promise: nil
+            )
+        }
+        var forwarded = head
+        forwarded.uri = String(target.originForm)
+        forwarded.headers.remove(name: "expect")
+        let chunked = head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+        let upstreamHead = rewriter.upstreamHead(
+            for: forwarded,
+            clientAddress: context.channel.remoteAddress,
+            bodyIsChunked: chunked
+        )
+        let stream = ProxyStream(
+            route: route,
+            upstreamHead: upstreamHead,
+            pool: proxy.pools.pool(for: context.eventLoop),
+            eventLoop: context.eventLoop,
+            downstream: self,
+            logger: logger
+        )
+        self.stream = stream
+        stream.start()
+    }
+
+    /// Answers the current request without an upstream (400, 404). The rest of its body is discarded.
+    private func respondLocally(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead) {
+        logger.info("\(status.code) \(status.reasonPhrase) for \(head.method) \(head.uri): \(reason)")
+        if status == .badRequest {
+            keepAlive = false
+        }
+        guard let context else { return }
+        answeredLocally = true
+        let (responseHead, body) = LocalResponse.make(
+            status: status,
+            reason: reason,
+            version: head.version,
+            allocator: context.channel.allocator
+        )
+        sendResponseHead(responseHead)
+        sendResponseBody(body)
+        sendResponseEnd()
+    }
+
+    // MARK: Outbound: reads follow the upstream's pace
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+}
+
+extension HTTP1DownstreamHandler: DownstreamResponder {
+    func sendResponseHead(_ head: HTTPResponseHead) {
+        guard let context, let requestHead else { return }
+        var head = head
+        head.version = requestHead.version
+        let framed = head.headers.contains(name: "content-length") || requestHead.version.minor >= 1
+        if !framed {
+            keepAlive = false
+        }
+        if keepAlive {
+            if requestHead.version.minor == 0 {
+                head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
+            }
+        } else if requestHead.version.minor >= 1 {
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func sendResponseBody(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    func sendResponseEnd() {
+        guard let context else { return }
+        // A response that ends before its request body did leaves unread bytes on the socket: close.
+        let close = !keepAlive || !(requestEnded || answeredLocally)
+        if close {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
+                self?.context?.close(promise: nil)
+            }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        requestHead = nil
+        resumeRequestBody()
+    }
+
+    func flushResponse() {
+        context?.flush()
+    }
+
+    func abortResponse() {
+        guard let context else { return }
+        keepAlive = false
+        // Everything written so far goes out (complete chunks), then the connection closes without the final
+        // chunk, so the client can tell the response is incomplete.
+        let marker = context.channel.allocator.buffer(capacity: 0)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(marker)))).assumeIsolated().whenComplete {
+            [weak self] _ in
+            self?.context?.close(promise: nil)
+        }
+    }
+
+    var canTakeResponseBody: Bool {
+        context?.channel.isWritable ?? false
+    }
+
+    func pauseRequestBody() {
+        readsPaused = true
+    }
+
+    func resumeRequestBody() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func streamFinished() {
+        stream = nil
+    }
+}

@@ -1,0 +1,20 @@
+import StreamGateConfig
+
+/// One configured route, resolved: its match, its timeouts and the upstream group serving it. Immutable.
+public final class Route: Sendable {
+    /// Position in the config file's `routes` list, for logs (`routes[2]`).
+    public let index: Int
+    public let config: RouteConfig
+    public let upstream: UpstreamGroup
+
+    public init(index: Int, config: RouteConfig, upstream: UpstreamGroup) {
+        self.index = index
+        self.config = config
+        self.upstream = upstream
+    }
+
+    /// How the route is named in logs: `routes[1] (*/events/)`.
+    public var logName: String {
+        "routes[\(index)] (\(config.match.host)\(config.match.pathPrefix))"
+    }
+}

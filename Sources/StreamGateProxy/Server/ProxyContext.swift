@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+
+/// Everything a downstream connection needs to proxy its streams, shared by all connections of all listeners:
+/// the route table, the per-event-loop upstream pools and the base logger. Immutable after start.
+final class ProxyContext: Sendable {
+    let routes: RouteTable
+    let pools: EventLoopBoundPools
+    let logger: Logger
+
+    init(routes: RouteTable, pools: EventLoopBoundPools, logger: Logger) {
+        self.routes = routes
+        self.pools = pools
+        self.logger = logger
+    }
+}
+
+/// One `UpstreamConnectionPool` per event loop of the group, made on its loop at start and reached only from it.
+final class EventLoopBoundPools: Sendable {
+    private let pools: [ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]
+
+    /// Builds a pool on each loop of `group`. Blocks until done: call at start, before serving.
+    init(group: any EventLoopGroup) throws {
+        var pools: [ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = try loop.submit {
+                NIOLoopBound(UpstreamConnectionPool(eventLoop: loop), eventLoop: loop)
+            }.wait()
+        }
+        self.pools = pools
+    }
+
+    /// The pool of `loop`; call on `loop` only.
+    func pool(for loop: any EventLoop) -> UpstreamConnectionPool {
+        guard let bound = pools[ObjectIdentifier(loop)] else {
+            preconditionFailure("event loop outside the proxy's group")
+        }
+        return bound.value
+    }
+
+    /// Closes every idle upstream connection on every loop.
+    func closeAll() -> [EventLoopFuture<Void>] {
+        pools.values.map { bound in
+            bound.eventLoop.submit { bound.value.closeAll() }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import StreamGateConfig
+
+/// The proxy as a service: binds every configured listener, serves until graceful shutdown is requested, then
+/// stops accepting, lets responses in flight finish for up to `drainTimeout`, and closes what is left.
+public final class ProxyServer: Service, Sendable {
+    private let config: StreamGateConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let drainTimeout: Duration
+    private let context: ProxyContext
+    private let connections = ConnectionRegistry()
+    private let boundAddresses = AsyncBoundAddresses()
+
+    /// Resolves upstream addresses and builds the route table; throws when an upstream host name does not resolve.
+    public init(
+        config: StreamGateConfiguration,
+        group: any EventLoopGroup,
+        logger: Logger,
+        drainTimeout: Duration = .seconds(10)
+    ) throws {
+        self.config = config
+        self.group = group
+        self.logger = logger
+        self.drainTimeout = drainTimeout
+        var groups: [String: UpstreamGroup] = [:]
+        for (index, upstream) in config.upstreams.enumerated() {
+            groups[upstream.name] = try UpstreamGroup.resolve(index: index, config: upstream)
+        }
+        let routes = config.routes.enumerated().compactMap { index, route -> Route? in
+            guard let upstream = groups[route.upstream] else { return nil }
+            return Route(index: index, config: route, upstream: upstream)
+        }
+        self.context = ProxyContext(
+            routes: RouteTable(routes: routes),
+            pools: try EventLoopBoundPools(group: group),
+            logger: logger
+        )
+    }
+
+    /// The addresses the listeners bound, by listener name, once `run` has bound them.
+    public func listeningAddresses() async -> [String: SocketAddress] {
+        await boundAddresses.wait()
+    }
+
+    public func run() async throws {
+        var listeners: [any Channel] = []
+        do {
+            for listener in config.listeners {
+                let channel = try await bind(listener)
+                listeners.append(channel)
+                let address = channel.localAddress.map(Self.describe) ?? "\(listener.address)"
+                logger.info("listener \(listener.name) listening on \(address)")
+                if let local = channel.localAddress {
+                    await boundAddresses.add(name: listener.name, address: local)
+                }
+            }
+        } catch {
+            for channel in listeners {
+                try? await channel.close()
+            }
+            throw error
+        }
+        await boundAddresses.finish()
+
+        try? await gracefulShutdown()
+
+        logger.info("shutting down: no new connections; draining \(connections.count) for up to \(drainTimeout)")
+        for channel in listeners {
+            try? await channel.close()
+        }
+        connections.quiesceAll()
+        let deadline = ContinuousClock.now + drainTimeout
+        while connections.count > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if connections.count > 0 {
+            logger.info("closing \(connections.count) connections still open after the drain period")
+            connections.closeAll()
+        }
+        for future in context.pools.closeAll() {
+            try? await future.get()
+        }
+        logger.info("stopped")
+    }
+
+    private func bind(_ listener: ListenerConfig) async throws -> any Channel {
+        let proxy = context
+        let connections = self.connections
+        let baseLogger = logger
+        let listenerName = listener.name
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                let id = connections.register(channel)
+                var logger = baseLogger
+                logger[metadataKey: "listener"] = "\(listenerName)"
+                logger[metadataKey: "connection"] = "\(id)"
+                if let peer = channel.remoteAddress {
+                    logger[metadataKey: "peer"] = "\(Self.describe(peer))"
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(HTTP1DownstreamHandler(proxy: proxy, scheme: "http", logger: logger))
+                }
+            }
+            .bind(host: listener.address.host, port: listener.address.port)
+            .get()
+    }
+
+    /// `127.0.0.1:8080` / `[::1]:8080`.
+    static func describe(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// The listeners' bound addresses, published once all are bound.
+actor AsyncBoundAddresses {
+    private var addresses: [String: SocketAddress] = [:]
+    private var done = false
+    private var waiters: [CheckedContinuation<[String: SocketAddress], Never>] = []
+
+    func add(name: String, address: SocketAddress) {
+        addresses[name] = address
+    }
+
+    func finish() {
+        done = true
+        for waiter in waiters {
+            waiter.resume(returning: addresses)
+        }
+        waiters.removeAll()
+    }
+
+    func wait() async -> [String: SocketAddress] {
+        if done { return addresses }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}

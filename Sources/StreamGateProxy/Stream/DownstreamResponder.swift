@@ -1,0 +1,42 @@
+import NIOCore
+import NIOHTTP1
+
+/// What a `ProxyStream` needs from the downstream side that carries it: an HTTP/1.1 connection's current request
+/// or one HTTP/2 stream. All calls happen on that connection's event loop.
+protocol DownstreamResponder: AnyObject {
+    /// Queues the response head (hop-by-hop fields already removed).
+    func sendResponseHead(_ head: HTTPResponseHead)
+    /// Queues one chunk of response body exactly as it came from upstream.
+    func sendResponseBody(_ buffer: ByteBuffer)
+    /// Ends the response cleanly.
+    func sendResponseEnd()
+    /// Pushes queued response bytes to the client socket.
+    func flushResponse()
+    /// The response cannot be completed after its head was sent: cut it so the client sees it incomplete
+    /// (HTTP/1.1: close the connection after the last complete chunk; HTTP/2: RST_STREAM).
+    func abortResponse()
+    /// False while the client side holds as many response bytes as it should: the upstream must stop reading.
+    var canTakeResponseBody: Bool { get }
+    /// Stop delivering request body until `resumeRequestBody` (the upstream cannot take more).
+    func pauseRequestBody()
+    func resumeRequestBody()
+    /// The stream is over; the responder drops its reference to it.
+    func streamFinished()
+}
+
+/// A response StreamGate makes itself (404, 502, 504, ...): a short text body naming the reason.
+enum LocalResponse {
+    static func make(
+        status: HTTPResponseStatus,
+        reason: String,
+        version: HTTPVersion = .http1_1,
+        allocator: ByteBufferAllocator
+    ) -> (HTTPResponseHead, ByteBuffer) {
+        let body = allocator.buffer(string: "\(status.code) \(status.reasonPhrase): \(reason)\n")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "cache-control", value: "no-store")
+        return (HTTPResponseHead(version: version, status: status, headers: headers), body)
+    }
+}

@@ -1,0 +1,139 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The upstream connections of one event loop: idle keep-alive connections per upstream server, the round-robin
+/// cursor per group, and the connector for new ones. Used only on its event loop, so it needs no locks.
+final class UpstreamConnectionPool {
+    private let eventLoop: any EventLoop
+    private var idle: [PoolKey: [UpstreamConnection]] = [:]
+    private var cursors: [Int: Int] = [:]
+    private var expiryTask: Scheduled<Void>?
+    private var expiryDeadline: NIODeadline?
+
+    private struct PoolKey: Hashable {
+        var group: Int
+        var server: Int
+    }
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// The server of `group` the next new stream should use (round robin per event loop).
+    func nextServer(of group: UpstreamGroup) -> Int {
+        let next = cursors[group.index, default: 0]
+        cursors[group.index] = (next + 1) % group.addresses.count
+        return next
+    }
+
+    /// An idle pooled connection to `server` of `group`, if one is still open.
+    func takeIdle(group: UpstreamGroup, server: Int) -> UpstreamConnection? {
+        let key = PoolKey(group: group.index, server: server)
+        while var list = idle[key], let connection = list.popLast() {
+            idle[key] = list
+            if connection.isActive {
+                connection.handler.onInactive = nil
+                connection.markReused()
+                return connection
+            }
+        }
+        return nil
+    }
+
+    /// Opens a new connection to `server` of `group` on this pool's event loop.
+    func connect(group: UpstreamGroup, server: Int) -> EventLoopFuture<UpstreamConnection> {
+        let address = group.addresses[server]
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(group.config.connectTimeout))
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHTTP1Handler())
+                }
+            }
+            .connect(to: address)
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHTTP1Handler.self)
+                return UpstreamConnection(channel: channel, handler: handler, serverIndex: server)
+            }
+    }
+
+    /// Takes back a connection whose response ended cleanly and whose request was fully sent. Closes it instead
+    /// when the pool for that server is full.
+    func release(_ connection: UpstreamConnection, group: UpstreamGroup) {
+        connection.handler.delegate = nil
+        guard connection.isActive else { return }
+        let key = PoolKey(group: group.index, server: connection.serverIndex)
+        var list = idle[key, default: []]
+        guard list.count < group.config.maxIdleConnections else {
+            connection.close()
+            return
+        }
+        connection.idleDeadline = .now() + TimeAmount(group.config.idleConnectionTimeout)
+        connection.handler.onInactive = { [weak self, weak connection] in
+            guard let self, let connection else { return }
+            self.forget(connection, key: key)
+        }
+        list.append(connection)
+        idle[key] = list
+        scheduleExpiry(at: connection.idleDeadline)
+    }
+
+    /// Closes every idle connection (shutdown).
+    func closeAll() {
+        let all = idle.values.flatMap { $0 }
+        idle.removeAll()
+        expiryTask?.cancel()
+        expiryTask = nil
+        expiryDeadline = nil
+        for connection in all {
+            connection.close()
+        }
+    }
+
+    private func forget(_ connection: UpstreamConnection, key: PoolKey) {
+        idle[key]?.removeAll { $0 === connection }
+    }
+
+    private func scheduleExpiry(at deadline: NIODeadline) {
+        if let scheduled = expiryDeadline, scheduled <= deadline { return }
+        expiryTask?.cancel()
+        expiryDeadline = deadline
+        expiryTask = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            self?.expireIdle()
+        }
+    }
+
+    private func expireIdle() {
+        expiryTask = nil
+        expiryDeadline = nil
+        let now = NIODeadline.now()
+        var next: NIODeadline?
+        for (key, list) in idle {
+            var kept: [UpstreamConnection] = []
+            for connection in list {
+                if connection.idleDeadline <= now {
+                    connection.close()
+                } else {
+                    kept.append(connection)
+                    next = min(next ?? connection.idleDeadline, connection.idleDeadline)
+                }
+            }
+            idle[key] = kept
+        }
+        if let next {
+            scheduleExpiry(at: next)
+        }
+    }
+}
+
+extension TimeAmount {
+    /// The same span as a Swift `Duration`, at nanosecond precision.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

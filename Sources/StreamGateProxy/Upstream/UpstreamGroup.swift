@@ -1,0 +1,28 @@
+import NIOCore
+import StreamGateConfig
+
+/// A configured upstream: its servers with their addresses resolved once at start, and its connection settings.
+/// Immutable and shared by every event loop; the round-robin cursor and the pooled connections live per event loop
+/// in `UpstreamConnectionPool`.
+public final class UpstreamGroup: Sendable {
+    public let config: UpstreamConfig
+    public let addresses: [SocketAddress]
+    /// Position of the group in the config's `upstreams` list; keys per-loop pool state.
+    public let index: Int
+
+    public init(index: Int, config: UpstreamConfig, addresses: [SocketAddress]) {
+        self.index = index
+        self.config = config
+        self.addresses = addresses
+    }
+
+    public var name: String { config.name }
+
+    /// Resolves every server of `config` (a blocking lookup for host names; run once at start).
+    public static func resolve(index: Int, config: UpstreamConfig) throws -> UpstreamGroup {
+        let addresses = try config.servers.map { server in
+            try SocketAddress.makeAddressResolvingHost(server.host, port: server.port)
+        }
+        return UpstreamGroup(index: index, config: config, addresses: addresses)
+    }
+}

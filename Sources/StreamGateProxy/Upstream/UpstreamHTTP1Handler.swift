@@ -1,0 +1,99 @@
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of an upstream HTTP/1.1 connection: hands decoded response parts to the stream using the
+/// connection, and gates socket reads so a stream can stop the upstream while its client cannot take more bytes.
+final class UpstreamHTTP1Handler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The stream using the connection; nil while the connection idles in the pool.
+    weak var delegate: (any UpstreamResponseDelegate)?
+    /// Called once when the channel goes inactive, so the pool can forget an idle connection.
+    var onInactive: (() -> Void)?
+
+    private var readsPaused = false
+    private var readPending = false
+    private var context: ChannelHandlerContext?
+    private var failed = false
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Stops asking the socket for bytes until `resumeReading` (backpressure from the client side).
+    func pauseReading() {
+        readsPaused = true
+    }
+
+    func resumeReading() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let delegate else {
+            // Bytes on an idle pooled connection: the upstream broke the protocol; never reuse it.
+            context.close(promise: nil)
+            return
+        }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            delegate.upstreamResponseHead(head)
+        case .body(let buffer):
+            delegate.upstreamResponseBody(buffer)
+        case .end:
+            delegate.upstreamResponseEnd()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            delegate?.upstreamBecameWritable()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        report(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        report(UpstreamConnectionClosed())
+        onInactive?()
+        onInactive = nil
+        context.fireChannelInactive()
+    }
+
+    private func report(_ error: any Error) {
+        guard !failed else { return }
+        failed = true
+        delegate?.upstreamFailed(error)
+    }
+}
+
+/// The upstream closed its connection before the response was complete.
+struct UpstreamConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "upstream closed the connection" }
+}

@@ -1,0 +1,15 @@
+import NIOCore
+import NIOHTTP1
+
+/// What an upstream connection reports to the stream currently using it. Called on the connection's event loop.
+protocol UpstreamResponseDelegate: AnyObject {
+    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseBody(_ buffer: ByteBuffer)
+    func upstreamResponseEnd()
+    /// A read from the upstream socket is complete: flush what was forwarded.
+    func upstreamReadComplete()
+    /// The upstream socket can take more request bytes again.
+    func upstreamBecameWritable()
+    /// The connection failed or closed before the response ended.
+    func upstreamFailed(_ error: any Error)
+}
