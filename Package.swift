@@ -26,6 +26,14 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(
+            name: "StreamGateTLS",
+            dependencies: [
+                "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "StreamGateConfig",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
@@ -33,6 +41,7 @@ let package = Package(
             name: "StreamGateProxy",
             dependencies: [
                 "StreamGateConfig",
+                "StreamGateTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,300 @@
+import COpenSSL
+import Logging
+import NIOCore
+
+/// Terminates TLS on one downstream connection with OpenSSL over memory BIOs: ciphertext from the socket is fed to
+/// OpenSSL's read BIO, plaintext goes up the pipeline as `ByteBuffer`s; plaintext written down the pipeline is
+/// encrypted into the write BIO and sent on flush. Knows nothing of HTTP.
+public final class TLSServerHandler: ChannelDuplexHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case handshaking
+        case active
+        case closing
+        case closed
+    }
+
+    private let tlsContext: TLSContext
+    private let handshakeTimeout: TimeAmount
+    private let logger: Logger
+    private var ssl: OpaquePointer?
+    private var readBIO: OpaquePointer?
+    private var writeBIO: OpaquePointer?
+    private var state = State.handshaking
+    private var handshakeTimer: Scheduled<Void>?
+    /// Promises of plaintext writes not yet flushed as ciphertext; completed with the ciphertext write.
+    private var unflushedPromises: [EventLoopPromise<Void>] = []
+    /// Plaintext written before the handshake finished.
+    private var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    private var producedPlaintext = false
+
+    /// Plaintext read granularity: one TLS record's maximum.
+    private static let readChunk = 16 * 1024
+
+    public init(context: TLSContext, handshakeTimeout: TimeAmount, logger: Logger) {
+        self.tlsContext = context
+        self.handshakeTimeout = handshakeTimeout
+        self.logger = logger
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        guard let ssl = tlsContext.makeSSL(),
+            let readBIO = BIO_new(BIO_s_mem()),
+            let writeBIO = BIO_new(BIO_s_mem())
+        else {
+            logger.error("TLS: cannot allocate an OpenSSL session: \(OpenSSLError.drainQueue())")
+            context.close(promise: nil)
+            return
+        }
+        _ = sg_BIO_set_mem_eof_return(readBIO, -1)
+        _ = sg_BIO_set_mem_eof_return(writeBIO, -1)
+        SSL_set_bio(ssl, readBIO, writeBIO)
+        self.ssl = ssl
+        self.readBIO = readBIO
+        self.writeBIO = writeBIO
+        if context.channel.isActive {
+            startHandshakeTimer(context: context)
+        }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        if let ssl {
+            SSL_free(ssl)  // frees both BIOs
+        }
+        ssl = nil
+        readBIO = nil
+        writeBIO = nil
+        failPending(ChannelError.ioOnClosedChannel)
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        startHandshakeTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        failPending(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    // MARK: Inbound
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var ciphertext = unwrapInboundIn(data)
+        guard let readBIO, state == .handshaking || state == .active || state == .closing else { return }
+        while ciphertext.readableBytes > 0 {
+            let written = ciphertext.withUnsafeReadableBytes { bytes in
+                BIO_write(readBIO, bytes.baseAddress, Int32(bytes.count))
+            }
+            guard written > 0 else { break }
+            ciphertext.moveReaderIndex(forwardBy: Int(written))
+        }
+        if state == .handshaking {
+            advanceHandshake(context: context)
+        }
+        if state == .active || state == .closing {
+            readPlaintext(context: context)
+        }
+        flushCiphertext(context: context, promise: nil)
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        if producedPlaintext {
+            producedPlaintext = false
+            context.fireChannelReadComplete()
+        }
+    }
+
+    private func advanceHandshake(context: ChannelHandlerContext) {
+        guard let ssl else { return }
+        ERR_clear_error()
+        let result = SSL_do_handshake(ssl)
+        if result == 1 {
+            state = .active
+            handshakeTimer?.cancel()
+            handshakeTimer = nil
+            context.fireUserInboundEventTriggered(completion(ssl))
+            let buffered = bufferedWrites
+            bufferedWrites.removeAll()
+            for (buffer, promise) in buffered {
+                encrypt(buffer, promise: promise, context: context)
+            }
+            return
+        }
+        let error = SSL_get_error(ssl, result)
+        if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE {
+            return
+        }
+        let reason = OpenSSLError.drainQueue(fallback: "handshake failed (SSL error \(error))")
+        logger.info("TLS handshake failed: \(reason)")
+        flushCiphertext(context: context, promise: nil)  // the alert, if OpenSSL produced one
+        state = .closed
+        context.close(promise: nil)
+    }
+
+    private func completion(_ ssl: OpaquePointer) -> TLSHandshakeCompleted {
+        var alpnPointer: UnsafePointer<UInt8>?
+        var alpnLength: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &alpnPointer, &alpnLength)
+        var alpn: String?
+        if let alpnPointer, alpnLength > 0 {
+            alpn = String(decoding: UnsafeBufferPointer(start: alpnPointer, count: Int(alpnLength)), as: UTF8.self)
+        }
+        let serverName = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+        let version = SSL_get_version(ssl).map { String(cString: $0) } ?? "unknown"
+        return TLSHandshakeCompleted(alpnProtocol: alpn, serverName: serverName, protocolVersion: version)
+    }
+
+    private func readPlaintext(context: ChannelHandlerContext) {
+        guard let ssl else { return }
+        while state == .active || state == .closing {
+            var buffer = context.channel.allocator.buffer(capacity: Self.readChunk)
+            ERR_clear_error()
+            var result: Int32 = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readChunk) { bytes in
+                result = SSL_read(ssl, bytes.baseAddress, Int32(bytes.count))
+                return result > 0 ? Int(result) : 0
+            }
+            if result > 0 {
+                producedPlaintext = true
+                context.fireChannelRead(wrapInboundOut(buffer))
+                continue
+            }
+            let error = SSL_get_error(ssl, result)
+            switch error {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                return
+            case SSL_ERROR_ZERO_RETURN:
+                // close_notify from the client: answer it and close.
+                state = .closing
+                _ = SSL_shutdown(ssl)
+                flushCiphertext(context: context, promise: nil)
+                context.close(promise: nil)
+                state = .closed
+                return
+            default:
+                logger.info("TLS read failed: \(OpenSSLError.drainQueue(fallback: "SSL error \(error)"))")
+                state = .closed
+                context.close(promise: nil)
+                return
+            }
+        }
+    }
+
+    // MARK: Outbound
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let plaintext = unwrapOutboundIn(data)
+        switch state {
+        case .handshaking:
+            bufferedWrites.append((plaintext, promise))
+        case .active, .closing:
+            encrypt(plaintext, promise: promise, context: context)
+        case .closed:
+            promise?.fail(ChannelError.ioOnClosedChannel)
+        }
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        flushCiphertext(context: context, promise: nil)
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, state == .active, let ssl else {
+            state = .closed
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        state = .closing
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)  // queues close_notify; no need to wait for the client's
+        let written = context.eventLoop.makePromise(of: Void.self)
+        flushCiphertext(context: context, promise: written)
+        written.futureResult.assumeIsolated().whenComplete { [weak self] _ in
+            self?.state = .closed
+            context.close(mode: .all, promise: promise)
+        }
+    }
+
+    private func encrypt(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        guard let ssl else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        var remaining = plaintext
+        while remaining.readableBytes > 0 {
+            ERR_clear_error()
+            let written = remaining.withUnsafeReadableBytes { bytes in
+                SSL_write(ssl, bytes.baseAddress, Int32(bytes.count))
+            }
+            guard written > 0 else {
+                let reason = OpenSSLError.drainQueue(fallback: "SSL error \(SSL_get_error(ssl, written))")
+                logger.info("TLS write failed: \(reason)")
+                promise?.fail(ChannelError.ioOnClosedChannel)
+                context.close(promise: nil)
+                return
+            }
+            remaining.moveReaderIndex(forwardBy: Int(written))
+        }
+        if let promise {
+            unflushedPromises.append(promise)
+        }
+    }
+
+    /// Sends whatever ciphertext OpenSSL produced, completing the plaintext writes it carries.
+    private func flushCiphertext(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard let writeBIO else {
+            promise?.succeed()
+            return
+        }
+        let pending = Int(BIO_ctrl_pending(writeBIO))
+        let promises = unflushedPromises
+        unflushedPromises.removeAll(keepingCapacity: true)
+        guard pending > 0 else {
+            promises.forEach { $0.succeed() }
+            promise?.succeed()
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: pending)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { bytes in
+            Int(max(0, BIO_read(writeBIO, bytes.baseAddress, Int32(pending))))
+        }
+        var combined = promise
+        if !promises.isEmpty {
+            let all = combined ?? context.eventLoop.makePromise(of: Void.self)
+            all.futureResult.assumeIsolated().whenComplete { result in
+                for each in promises {
+                    each.completeWith(result)
+                }
+            }
+            combined = all
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: combined)
+    }
+
+    private func startHandshakeTimer(context: ChannelHandlerContext) {
+        guard handshakeTimer == nil, state == .handshaking else { return }
+        handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [weak self] in
+            guard let self, self.state == .handshaking else { return }
+            self.logger.info("TLS handshake timed out after \(self.handshakeTimeout)")
+            self.state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    private func failPending(_ error: any Error) {
+        let promises = unflushedPromises + bufferedWrites.compactMap(\.1)
+        unflushedPromises.removeAll()
+        bufferedWrites.removeAll()
+        promises.forEach { $0.fail(error) }
+    }
+}
