@@ -34,6 +34,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "StreamGateHTTP2",
+            dependencies: [
+                "CNghttp2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "StreamGateConfig",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
@@ -42,6 +51,7 @@ let package = Package(
             dependencies: [
                 "StreamGateConfig",
                 "StreamGateTLS",
+                "StreamGateHTTP2",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

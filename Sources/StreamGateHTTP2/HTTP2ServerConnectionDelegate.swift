@@ -1,0 +1,27 @@
+/// The application side of an HTTP/2 server connection: told of every new client stream once its request head is
+/// complete. Called on the connection's event loop, possibly from inside nghttp2's processing.
+public protocol HTTP2ServerConnectionDelegate: AnyObject {
+    func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead)
+}
+
+/// HTTP/2 settings StreamGate advertises (RFC 9113 section 6.5.2).
+public struct HTTP2ServerSettings: Sendable {
+    public var maxConcurrentStreams: Int
+    public var initialWindowSize: Int
+    /// Largest request header list accepted, in bytes (name + value + 32 per field, as in HPACK).
+    public var maxHeaderListSize: Int
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): advertise only when extended CONNECT works end to end.
+    public var enableConnectProtocol: Bool
+
+    public init(
+        maxConcurrentStreams: Int = 256,
+        initialWindowSize: Int = 65_535,
+        maxHeaderListSize: Int = 64 * 1024,
+        enableConnectProtocol: Bool = false
+    ) {
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.initialWindowSize = initialWindowSize
+        self.maxHeaderListSize = maxHeaderListSize
+        self.enableConnectProtocol = enableConnectProtocol
+    }
+}

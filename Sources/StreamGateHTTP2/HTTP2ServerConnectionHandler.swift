@@ -1,0 +1,292 @@
+import CNghttp2
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Serves one HTTP/2 connection (RFC 9113) with libnghttp2 driven in memory: bytes from the socket (or the TLS
+/// handler) go into `nghttp2_session_mem_recv`, frames come out of `nghttp2_session_mem_send` on flush. Client
+/// streams are handed to the delegate as `HTTP2ServerStream`s. Knows nothing of routing or upstreams.
+public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private struct PendingRequest {
+        var head = HTTP2RequestHead()
+        var headerListSize = 0
+    }
+
+    private let settings: HTTP2ServerSettings
+    private let delegate: any HTTP2ServerConnectionDelegate
+    private let logger: Logger
+    private var session: NGHTTP2Session?
+    private var context: ChannelHandlerContext?
+    private var pendingRequests: [Int32: PendingRequest] = [:]
+    private var streams: [Int32: HTTP2ServerStream] = [:]
+    /// True while nghttp2 is running (its callbacks may ask for a flush, which must wait until it returns).
+    private var inSession = false
+    private var flushRequested = false
+    private var streamsWithCapacity: [HTTP2ServerStream] = []
+    private var goingAway = false
+
+    /// Output produced per socket write, at most.
+    private static let outputChunk = 64 * 1024
+
+    public init(settings: HTTP2ServerSettings, delegate: any HTTP2ServerConnectionDelegate, logger: Logger) {
+        self.settings = settings
+        self.delegate = delegate
+        self.logger = logger
+    }
+
+    /// Streams open on this connection.
+    public var openStreamCount: Int { streams.count }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        do {
+            session = try NGHTTP2Session(userData: Unmanaged.passUnretained(self).toOpaque(), settings: settings)
+        } catch {
+            logger.error("HTTP/2: \(error)")
+            context.close(promise: nil)
+            return
+        }
+        if context.channel.isActive {
+            flushOutput()  // our SETTINGS
+        }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        closeAllStreams(errorCode: NGHTTP2_CANCEL.rawValue)
+        session = nil
+        self.context = nil
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        flushOutput()
+        context.fireChannelActive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session else { return }
+        let buffer = unwrapInboundIn(data)
+        inSession = true
+        do {
+            try session.receive(buffer)
+        } catch {
+            inSession = false
+            logger.info("HTTP/2 connection error: \(error); sending GOAWAY")
+            session.terminate(errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
+            flushOutput()
+            context.close(promise: nil)
+            return
+        }
+        inSession = false
+        flushOutput()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            flushOutput()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        closeAllStreams(errorCode: NGHTTP2_CANCEL.rawValue)
+        context.fireChannelInactive()
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            goingAway = true
+            session?.submitGracefulGoaway()
+            flushOutput()
+            closeIfDone()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("HTTP/2 connection closed on error: \(error)")
+        context.close(promise: nil)
+    }
+
+    // MARK: Output
+
+    /// Writes every frame nghttp2 has ready, while the channel is writable. Deferred when called from inside
+    /// nghttp2 (a callback); runs again when the channel becomes writable.
+    func flushOutput() {
+        if inSession {
+            flushRequested = true
+            return
+        }
+        guard let context, let session else { return }
+        repeat {
+            flushRequested = false
+            inSession = true
+            var wrote = false
+            while context.channel.isWritable && session.wantsWrite {
+                var output = context.channel.allocator.buffer(capacity: 4096)
+                do {
+                    try session.drainOutput(into: &output, limit: Self.outputChunk)
+                } catch {
+                    logger.info("HTTP/2 session failed: \(error)")
+                    inSession = false
+                    context.close(promise: nil)
+                    return
+                }
+                guard output.readableBytes > 0 else { break }
+                context.write(wrapOutboundOut(output), promise: nil)
+                wrote = true
+                if output.readableBytes >= Self.outputChunk {
+                    context.flush()
+                    wrote = false
+                }
+            }
+            if wrote {
+                context.flush()
+            }
+            inSession = false
+            let ready = streamsWithCapacity
+            streamsWithCapacity.removeAll()
+            for stream in ready where !stream.closed {
+                stream.observer?.http2ResponseCapacityAvailable()
+            }
+        } while flushRequested
+        if !session.wantsRead && !session.wantsWrite {
+            context.close(promise: nil)
+        }
+    }
+
+    private func closeIfDone() {
+        guard goingAway, streams.isEmpty, let context, let session, !session.wantsWrite else { return }
+        context.close(promise: nil)
+    }
+
+    // MARK: Requests to the session (from HTTP2ServerStream)
+
+    func submitResponse(_ stream: HTTP2ServerStream, status: Int, headers: HTTPHeaders, withBody: Bool) {
+        guard let session else { return }
+        let result = session.submitResponse(streamID: stream.streamID, status: status, headers: headers, withBody: withBody)
+        if result != 0 {
+            logger.info("HTTP/2: cannot submit response on stream \(stream.streamID): \(result)")
+        }
+    }
+
+    func resumeData(_ stream: HTTP2ServerStream) {
+        session?.resumeData(streamID: stream.streamID)
+    }
+
+    func resetStream(_ stream: HTTP2ServerStream, errorCode: UInt32) {
+        session?.submitReset(streamID: stream.streamID, errorCode: errorCode)
+        flushOutput()
+    }
+
+    func consume(_ stream: HTTP2ServerStream, bytes: Int) {
+        session?.consume(streamID: stream.streamID, bytes: bytes)
+        flushOutput()
+    }
+
+    // MARK: Events from nghttp2 (NGHTTP2Callbacks)
+
+    func beginRequest(streamID: Int32) {
+        pendingRequests[streamID] = PendingRequest()
+    }
+
+    /// Records one request header; false when the header list grew past the limit (the stream is reset).
+    func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard var pending = pendingRequests[streamID] else { return true }
+        pending.headerListSize += name.count + value.count + 32
+        guard pending.headerListSize <= settings.maxHeaderListSize else {
+            pendingRequests[streamID] = nil
+            logger.info("HTTP/2 stream \(streamID): request header list over \(settings.maxHeaderListSize) bytes")
+            return false
+        }
+        let valueText = String(decoding: value, as: UTF8.self)
+        if name.first == UInt8(ascii: ":") {
+            switch String(decoding: name, as: UTF8.self) {
+            case ":method": pending.head.method = valueText
+            case ":scheme": pending.head.scheme = valueText
+            case ":authority": pending.head.authority = valueText
+            case ":path": pending.head.path = valueText
+            case ":protocol": pending.head.extendedProtocol = valueText
+            default: break
+            }
+        } else {
+            pending.head.headers.add(name: String(decoding: name, as: UTF8.self), value: valueText)
+        }
+        pendingRequests[streamID] = pending
+        return true
+    }
+
+    func completeRequestHead(streamID: Int32, endStream: Bool) {
+        guard var pending = pendingRequests.removeValue(forKey: streamID) else { return }
+        pending.head.endStream = endStream
+        let stream = HTTP2ServerStream(streamID: streamID, connection: self)
+        streams[streamID] = stream
+        delegate.http2StreamOpened(stream, head: pending.head)
+        if endStream {
+            stream.observer?.http2RequestEnd()
+        }
+    }
+
+    func endRequest(streamID: Int32) {
+        streams[streamID]?.observer?.http2RequestEnd()
+    }
+
+    func receiveData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+        guard let stream = streams[streamID], let observer = stream.observer, let context else {
+            session?.consume(streamID: streamID, bytes: bytes.count)
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        stream.unconsumedBytes += bytes.count
+        observer.http2RequestBody(buffer)
+    }
+
+    func closeStream(streamID: Int32, errorCode: UInt32) {
+        pendingRequests[streamID] = nil
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        stream.closed = true
+        if stream.unconsumedBytes > 0 {
+            session?.consumeConnection(bytes: stream.unconsumedBytes)
+            stream.unconsumedBytes = 0
+        }
+        stream.observer?.http2StreamClosed(errorCode: errorCode)
+        closeIfDone()
+    }
+
+    func readResponseData(
+        streamID: Int32,
+        into destination: UnsafeMutableRawBufferPointer,
+        flags: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        guard let stream = streams[streamID] else {
+            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        let wasFull = !stream.canTakeResponseBody
+        let copied = stream.dequeue(into: destination)
+        if stream.queued.isEmpty {
+            if stream.responseEnded {
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            } else if copied == 0 {
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        if wasFull && stream.canTakeResponseBody {
+            streamsWithCapacity.append(stream)
+        }
+        return copied
+    }
+
+    private func closeAllStreams(errorCode: UInt32) {
+        let open = streams.values
+        streams.removeAll()
+        pendingRequests.removeAll()
+        for stream in open {
+            stream.closed = true
+            stream.observer?.http2StreamClosed(errorCode: errorCode)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the application learns about one client stream after its request head.
+public protocol HTTP2StreamObserver: AnyObject {
+    /// A DATA frame's payload.
+    func http2RequestBody(_ buffer: ByteBuffer)
+    /// The client half-closed the stream (END_STREAM).
+    func http2RequestEnd()
+    /// Response bytes queued on the stream fell below the bound: more may be sent.
+    func http2ResponseCapacityAvailable()
+    /// The stream closed: normally (error code 0 after the response ended) or reset by the client, by a connection
+    /// error or by shutdown.
+    func http2StreamClosed(errorCode: UInt32)
+}
+
+/// One client stream of an HTTP/2 connection, as the application sees it: send the response head, body and end;
+/// report request body bytes as consumed (flow control); reset. All calls on the connection's event loop.
+public final class HTTP2ServerStream {
+    public let streamID: Int32
+    public weak var observer: (any HTTP2StreamObserver)?
+
+    unowned let connection: HTTP2ServerConnectionHandler
+    /// Response body waiting for nghttp2's data provider to take it.
+    var queued = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    private(set) var queuedBytes = 0
+    var responseEnded = false
+    var headSent = false
+    var closed = false
+    /// Request body bytes delivered but not yet acknowledged with a window update.
+    var unconsumedBytes = 0
+
+    /// Queued response bytes above which `canTakeResponseBody` is false.
+    static let queueHighWatermark = 64 * 1024
+
+    init(streamID: Int32, connection: HTTP2ServerConnectionHandler) {
+        self.streamID = streamID
+        self.connection = connection
+    }
+
+    /// Whether more response body may be queued now.
+    public var canTakeResponseBody: Bool {
+        !closed && queuedBytes < Self.queueHighWatermark
+    }
+
+    /// Sends the response head; `endStream` for a response without body.
+    public func sendHead(status: Int, headers: HTTPHeaders, endStream: Bool) {
+        guard !closed, !headSent else { return }
+        headSent = true
+        if endStream {
+            responseEnded = true
+        }
+        connection.submitResponse(self, status: status, headers: headers, withBody: !endStream)
+    }
+
+    /// Queues body bytes; they go out as DATA frames as flow control allows.
+    public func sendBody(_ buffer: ByteBuffer) {
+        guard !closed, !responseEnded, buffer.readableBytes > 0 else { return }
+        queued.append(buffer)
+        queuedBytes += buffer.readableBytes
+        connection.resumeData(self)
+    }
+
+    /// Ends the response (END_STREAM after the queued bytes).
+    public func sendEnd() {
+        guard !closed, !responseEnded else { return }
+        responseEnded = true
+        connection.resumeData(self)
+    }
+
+    /// Writes what the session has pending to the socket.
+    public func flush() {
+        connection.flushOutput()
+    }
+
+    /// Resets the stream (RST_STREAM) with `errorCode` (RFC 9113 section 7; 0x2 INTERNAL_ERROR, 0x8 CANCEL).
+    public func reset(errorCode: UInt32) {
+        guard !closed else { return }
+        connection.resetStream(self, errorCode: errorCode)
+    }
+
+    /// Acknowledges `bytes` of request body as taken by the application, reopening the client's window.
+    public func consume(_ bytes: Int) {
+        let bytes = min(bytes, unconsumedBytes)
+        guard bytes > 0 else { return }
+        unconsumedBytes -= bytes
+        connection.consume(self, bytes: bytes)
+    }
+
+    /// Copies up to `capacity` queued bytes into `destination`; returns how many.
+    func dequeue(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        var copied = 0
+        while copied < destination.count, var first = queued.first {
+            let take = min(first.readableBytes, destination.count - copied)
+            first.withUnsafeReadableBytes { source in
+                UnsafeMutableRawBufferPointer(rebasing: destination[copied..<(copied + take)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<take]))
+            }
+            first.moveReaderIndex(forwardBy: take)
+            copied += take
+            if first.readableBytes == 0 {
+                queued.removeFirst()
+            } else {
+                queued[queued.startIndex] = first
+            }
+        }
+        queuedBytes -= copied
+        return copied
+    }
+}

@@ -1,0 +1,84 @@
+import CNghttp2
+
+/// The C callbacks of the server session, in one place. nghttp2 calls them synchronously from inside
+/// `nghttp2_session_mem_recv` / `mem_send` / `resume_data`; each recovers the connection handler from `user_data`
+/// (unretained: the handler deletes the session before it goes away) and hands the event over.
+enum NGHTTP2Callbacks {
+    static func register(in callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
+        nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+    }
+
+    private static func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnectionHandler? {
+        guard let userData else { return nil }
+        return Unmanaged<HTTP2ServerConnectionHandler>.fromOpaque(userData).takeUnretainedValue()
+    }
+
+    private static let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
+        guard let frame, let handler = handler(userData) else { return 0 }
+        let header = frame.pointee.hd
+        guard header.type == UInt8(NGHTTP2_HEADERS.rawValue),
+            frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
+        else { return 0 }
+        handler.beginRequest(streamID: header.stream_id)
+        return 0
+    }
+
+    private static let onHeader: nghttp2_on_header_callback = {
+        _, frame, name, nameLength, value, valueLength, _, userData in
+        guard let frame, let name, let value, let handler = handler(userData) else { return 0 }
+        guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
+        let accepted = handler.receiveHeader(
+            streamID: frame.pointee.hd.stream_id,
+            name: UnsafeBufferPointer(start: name, count: nameLength),
+            value: UnsafeBufferPointer(start: value, count: valueLength)
+        )
+        // Too large a header list: reset just this stream.
+        return accepted ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
+    }
+
+    private static let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userData in
+        guard let frame, let handler = handler(userData) else { return 0 }
+        let header = frame.pointee.hd
+        let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch UInt32(header.type) {
+        case NGHTTP2_HEADERS.rawValue where frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST:
+            handler.completeRequestHead(streamID: header.stream_id, endStream: endStream)
+        case NGHTTP2_DATA.rawValue, NGHTTP2_HEADERS.rawValue:
+            if endStream {
+                handler.endRequest(streamID: header.stream_id)
+            }
+        default:
+            break
+        }
+        return 0
+    }
+
+    private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = {
+        _, _, streamID, data, length, userData in
+        guard let data, let handler = handler(userData) else { return 0 }
+        handler.receiveData(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+        return 0
+    }
+
+    private static let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, errorCode, userData in
+        handler(userData)?.closeStream(streamID: streamID, errorCode: errorCode)
+        return 0
+    }
+
+    /// Data provider of every response: copies queued body bytes; DEFERRED when none are queued yet.
+    static let readResponseData: nghttp2_data_source_read_callback = {
+        _, streamID, buffer, length, flags, _, userData in
+        guard let buffer, let flags, let handler = handler(userData) else {
+            return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+        }
+        return handler.readResponseData(
+            streamID: streamID,
+            into: UnsafeMutableRawBufferPointer(start: buffer, count: length),
+            flags: flags
+        )
+    }
+}

@@ -1,0 +1,192 @@
+import CNghttp2
+import NIOCore
+import NIOHTTP1
+
+/// Owns one `nghttp2_session` in server mode, driven in memory: bytes in with `receive`, bytes out with
+/// `drainOutput`. Wraps the C calls; the callbacks it registers live in NGHTTP2Callbacks.swift.
+final class NGHTTP2Session {
+    private let session: OpaquePointer
+
+    /// Creates the session; `userData` is the connection handler the callbacks report to.
+    init(userData: UnsafeMutableRawPointer, settings: HTTP2ServerSettings) throws(HTTP2SessionError) {
+        var callbacks: OpaquePointer?
+        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
+            throw HTTP2SessionError(message: "cannot allocate nghttp2 callbacks")
+        }
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        NGHTTP2Callbacks.register(in: callbacks)
+
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else {
+            throw HTTP2SessionError(message: "cannot allocate nghttp2 options")
+        }
+        defer { nghttp2_option_del(option) }
+        // Request-body windows reopen only as the upstream takes the bytes.
+        nghttp2_option_set_no_auto_window_update(option, 1)
+        // Rapid reset (CVE-2023-44487) and CONTINUATION flood limits.
+        nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33)
+        nghttp2_option_set_max_continuations(option, 8)
+        nghttp2_option_set_max_outbound_ack(option, 1000)
+        nghttp2_option_set_max_settings(option, 32)
+
+        var created: OpaquePointer?
+        guard nghttp2_session_server_new2(&created, callbacks, userData, option) == 0, let created else {
+            throw HTTP2SessionError(message: "cannot create the nghttp2 session")
+        }
+        self.session = created
+
+        var entries = [
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                value: UInt32(settings.maxConcurrentStreams)
+            ),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: UInt32(settings.initialWindowSize)
+            ),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                value: UInt32(settings.maxHeaderListSize)
+            ),
+        ]
+        if settings.enableConnectProtocol {
+            entries.append(
+                nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL.rawValue), value: 1)
+            )
+        }
+        let result = nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
+        guard result == 0 else {
+            nghttp2_session_del(created)
+            throw HTTP2SessionError(code: result, while: "submitting SETTINGS")
+        }
+    }
+
+    deinit {
+        nghttp2_session_del(session)
+    }
+
+    /// Feeds received bytes to nghttp2 (its callbacks run inside). Throws on a connection-level error.
+    func receive(_ buffer: ByteBuffer) throws(HTTP2SessionError) {
+        let result = buffer.withUnsafeReadableBytes { bytes -> Int in
+            guard let base = bytes.baseAddress else { return 0 }
+            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
+        if result < 0 {
+            throw HTTP2SessionError(code: Int32(result), while: "processing client frames")
+        }
+    }
+
+    /// Appends the frames nghttp2 has ready to `output`, up to about `limit` bytes. Returns false on a fatal error.
+    func drainOutput(into output: inout ByteBuffer, limit: Int) throws(HTTP2SessionError) {
+        while output.readableBytes < limit {
+            var data: UnsafePointer<UInt8>?
+            let length = nghttp2_session_mem_send(session, &data)
+            if length < 0 {
+                throw HTTP2SessionError(code: Int32(length), while: "producing frames")
+            }
+            guard length > 0, let data else { return }
+            output.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+        }
+    }
+
+    var wantsRead: Bool { nghttp2_session_want_read(session) != 0 }
+    var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
+
+    func submitResponse(streamID: Int32, status: Int, headers: HTTPHeaders, withBody: Bool) -> Int32 {
+        var fields: [(String, String)] = [(":status", String(status))]
+        fields.reserveCapacity(headers.count + 1)
+        for (name, value) in headers {
+            fields.append((name.lowercased(), value))
+        }
+        return HeaderBlock.withNameValues(fields) { nva, count in
+            if withBody {
+                var provider = nghttp2_data_provider(
+                    source: nghttp2_data_source(ptr: nil),
+                    read_callback: NGHTTP2Callbacks.readResponseData
+                )
+                return nghttp2_submit_response(session, streamID, nva, count, &provider)
+            }
+            return nghttp2_submit_response(session, streamID, nva, count, nil)
+        }
+    }
+
+    func resumeData(streamID: Int32) {
+        _ = nghttp2_session_resume_data(session, streamID)
+    }
+
+    func submitReset(streamID: Int32, errorCode: UInt32) {
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    }
+
+    func consume(streamID: Int32, bytes: Int) {
+        if nghttp2_session_consume(session, streamID, bytes) != 0 {
+            _ = nghttp2_session_consume_connection(session, bytes)
+        }
+    }
+
+    func consumeConnection(bytes: Int) {
+        _ = nghttp2_session_consume_connection(session, bytes)
+    }
+
+    /// GOAWAY with NO_ERROR naming the last stream processed: no new streams, those in flight may finish.
+    func submitGracefulGoaway() {
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, NGHTTP2_NO_ERROR.rawValue, nil, 0)
+    }
+
+    /// GOAWAY with `errorCode` and stop: no more frames are processed.
+    func terminate(errorCode: UInt32) {
+        _ = nghttp2_session_terminate_session(session, errorCode)
+    }
+}
+
+/// An nghttp2 failure: the library's error text and what StreamGate was doing.
+struct HTTP2SessionError: Error, CustomStringConvertible {
+    var message: String
+
+    init(message: String) {
+        self.message = message
+    }
+
+    init(code: Int32, while doing: String) {
+        self.message = "\(String(cString: nghttp2_strerror(code))) while \(doing)"
+    }
+
+    var description: String { message }
+}
+
+/// Builds an `nghttp2_nv` array over one contiguous byte buffer for the duration of a submit call (nghttp2 copies
+/// the fields).
+enum HeaderBlock {
+    static func withNameValues<R>(_ fields: [(String, String)], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count })
+        var ranges: [(name: Range<Int>, value: Range<Int>)] = []
+        ranges.reserveCapacity(fields.count)
+        for (name, value) in fields {
+            let nameStart = bytes.count
+            bytes.append(contentsOf: name.utf8)
+            let valueStart = bytes.count
+            bytes.append(contentsOf: value.utf8)
+            ranges.append((nameStart..<valueStart, valueStart..<bytes.count))
+        }
+        bytes.append(0)  // never empty, so the buffer has a base address
+        return bytes.withUnsafeMutableBufferPointer { storage in
+            guard let base = storage.baseAddress else { preconditionFailure("non-empty buffer without storage") }
+            var nva = ranges.map { range in
+                nghttp2_nv(
+                    name: base + range.name.lowerBound,
+                    value: base + range.value.lowerBound,
+                    namelen: range.name.count,
+                    valuelen: range.value.count,
+                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                )
+            }
+            let count = nva.count
+            return nva.withUnsafeMutableBufferPointer { fields in
+                guard let first = fields.baseAddress else { preconditionFailure("empty header block") }
+                return body(first, count)
+            }
+        }
+    }
+}
