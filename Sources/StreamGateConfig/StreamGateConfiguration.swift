@@ -28,6 +28,24 @@ public struct StreamGateConfiguration: Sendable, Equatable {
     public func upstream(named name: String) -> UpstreamConfig? {
         upstreams.first { $0.name == name }
     }
+
+    /// An error about the value at `location` in this configuration's file, for problems found after loading
+    /// (e.g. OpenSSL rejecting a key): printed as `file:line: listeners[1].tls.private_key: message`.
+    public func error(at location: ConfigLocation, _ message: String) -> ConfigError {
+        ConfigError(file: sourcePath, line: location.line, keyPath: location.keyPath, message: message)
+    }
+}
+
+/// Where a value was written in the configuration file: its key path and, when known, its 1-based line.
+public struct ConfigLocation: Sendable, Equatable {
+    /// E.g. `listeners[1].tls.certificate`.
+    public var keyPath: String
+    public var line: Int?
+
+    public init(keyPath: String, line: Int? = nil) {
+        self.keyPath = keyPath
+        self.line = line
+    }
 }
 
 /// A `host:port` pair as written in the config (`127.0.0.1:8080`, `[::1]:8080`, `localhost:3000`).
@@ -52,11 +70,67 @@ public struct ListenerConfig: Sendable, Equatable {
     public var name: String
     public var address: HostPort
     public var http2: HTTP2Config
+    /// TLS termination settings; nil for a cleartext listener.
+    public var tls: TLSConfig?
 
-    public init(name: String, address: HostPort, http2: HTTP2Config = HTTP2Config()) {
+    public init(name: String, address: HostPort, http2: HTTP2Config = HTTP2Config(), tls: TLSConfig? = nil) {
         self.name = name
         self.address = address
         self.http2 = http2
+        self.tls = tls
+    }
+}
+
+/// TLS settings of a listener: the default certificate, more chosen by SNI (RFC 6066 section 3), and how long a
+/// downstream handshake may take.
+public struct TLSConfig: Sendable, Equatable {
+    /// Served when the client sends no server name or one no SNI certificate lists.
+    public var certificate: CertificateConfig
+    /// Certificates chosen by the client's server name, in file order.
+    public var sniCertificates: [CertificateConfig]
+    /// A downstream connection that has not completed its handshake after this long is closed.
+    public var handshakeTimeout: Duration
+
+    /// `handshake_timeout` when the file leaves it out.
+    public static let defaultHandshakeTimeout: Duration = .seconds(10)
+
+    public init(
+        certificate: CertificateConfig,
+        sniCertificates: [CertificateConfig] = [],
+        handshakeTimeout: Duration = TLSConfig.defaultHandshakeTimeout
+    ) {
+        self.certificate = certificate
+        self.sniCertificates = sniCertificates
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
+
+/// One certificate chain and its private key (PEM files), with the server names it answers for and where each
+/// file was named in the configuration, so later problems with the files can be reported there.
+public struct CertificateConfig: Sendable, Equatable {
+    /// PEM certificate chain, leaf first; relative paths are already resolved against the config file's folder.
+    public var certificatePath: String
+    /// PEM private key of the leaf certificate, resolved like `certificatePath`.
+    public var privateKeyPath: String
+    /// Lowercased host names and `*.suffix` patterns; empty for a listener's default certificate.
+    public var serverNames: [String]
+    /// Where `certificate` was given, e.g. `listeners[1].tls.certificate`.
+    public var certificateLocation: ConfigLocation
+    /// Where `private_key` was given.
+    public var privateKeyLocation: ConfigLocation
+
+    public init(
+        certificatePath: String,
+        privateKeyPath: String,
+        serverNames: [String] = [],
+        certificateLocation: ConfigLocation = ConfigLocation(keyPath: ""),
+        privateKeyLocation: ConfigLocation = ConfigLocation(keyPath: "")
+    ) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.serverNames = serverNames
+        self.certificateLocation = certificateLocation
+        self.privateKeyLocation = privateKeyLocation
     }
 }
 

@@ -9,7 +9,8 @@ public struct ConfigSummary {
         for listener in config.listeners {
             let http2 = listener.http2
             lines.append(
-                "  \(listener.name)  \(listener.address)  h2 max_concurrent_streams=\(http2.maxConcurrentStreams)"
+                "  \(listener.name)  \(listener.address)  \(security(listener.tls))"
+                    + "  h2 max_concurrent_streams=\(http2.maxConcurrentStreams)"
                     + " initial_window_size=\(http2.initialWindowSize)"
             )
         }
@@ -37,6 +38,15 @@ public struct ConfigSummary {
             )
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "cleartext", or the TLS default certificate, how many SNI certificates there are and the handshake limit.
+    private static func security(_ tls: TLSConfig?) -> String {
+        guard let tls else {
+            return "cleartext"
+        }
+        return "tls certificate=\(tls.certificate.certificatePath) sni_certificates=\(tls.sniCertificates.count)"
+            + " handshake_timeout=\(tls.handshakeTimeout.configText)"
     }
 
     /// A timeout where zero means no limit.

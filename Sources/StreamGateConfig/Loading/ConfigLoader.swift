@@ -31,7 +31,7 @@ public enum ConfigLoader {
         var problems: [(path: ConfigKeyPath, message: String)] = []
         do {
             let raw = try YAMLDecoder().decode(RawConfiguration.self, from: root, userInfo: issues.userInfo)
-            var validator = ConfigValidator(failedPaths: issues.failedPaths)
+            var validator = ConfigValidator(failedPaths: issues.failedPaths, locator: issues.locator)
             let configuration = validator.validate(raw, sourcePath: sourcePath)
             problems = issues.issues + validator.issues
             if problems.isEmpty {
@@ -77,6 +77,12 @@ public enum ConfigLoader {
     private static let emptyMessage = "the file holds no configuration (expected version, listeners, upstreams, routes)"
 
     private static func reason(_ error: any Error, _ path: String) -> String {
+        unreadableReason(atPath: path) ?? error.localizedDescription
+    }
+
+    /// Why the file at `path` cannot be read ("no such file", "is a directory", "permission denied"), or nil when
+    /// it is a readable file.
+    static func unreadableReason(atPath path: String) -> String? {
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             return "no such file"
@@ -87,6 +93,6 @@ public enum ConfigLoader {
         if !FileManager.default.isReadableFile(atPath: path) {
             return "permission denied"
         }
-        return error.localizedDescription
+        return nil
     }
 }

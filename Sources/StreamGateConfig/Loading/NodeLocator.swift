@@ -49,4 +49,9 @@ struct NodeLocator {
         }
         return node
     }
+
+    /// Whether the document holds an explicit null (`key:` with no value, `~`, `null`) at `path`.
+    func isNull(at path: ConfigKeyPath) -> Bool {
+        node(at: path)?.null != nil
+    }
 }

@@ -23,18 +23,61 @@ struct RawConfiguration: RawSection {
 
 struct RawListener: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case name, address, http2
+        case name, address, tls, http2
     }
 
     var name: String?
     var address: String?
+    var tls: RawTLS?
     var http2: RawHTTP2?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         name = reader.value(.name)
         address = reader.value(.address)
+        tls = reader.value(.tls)
         http2 = reader.value(.http2)
+    }
+}
+
+struct RawTLS: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case certificate
+        case privateKey = "private_key"
+        case handshakeTimeout = "handshake_timeout"
+        case certificates
+    }
+
+    var certificate: String?
+    var privateKey: String?
+    var handshakeTimeout: String?
+    var certificates: RawList<RawSNICertificate>?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        certificate = reader.value(.certificate)
+        privateKey = reader.value(.privateKey)
+        handshakeTimeout = reader.value(.handshakeTimeout)
+        certificates = reader.value(.certificates)
+    }
+}
+
+struct RawSNICertificate: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case certificate
+        case privateKey = "private_key"
+        case serverNames = "server_names"
+    }
+
+    var certificate: String?
+    var privateKey: String?
+    var serverNames: RawList<String>?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        certificate = reader.value(.certificate)
+        privateKey = reader.value(.privateKey)
+        serverNames = reader.value(.serverNames)
     }
 }
 

@@ -3,9 +3,11 @@ extension ConfigValidator {
     static let listenerPorts = 0...65_535
 
     /// The valid listeners, and where each listener address (other than port 0) was first given.
+    /// Relative TLS file paths are resolved against the folder of `sourcePath`.
     mutating func validateListeners(
         _ raw: RawList<RawListener>?,
-        at path: ConfigKeyPath
+        at path: ConfigKeyPath,
+        sourcePath: String
     ) -> (listeners: [ListenerConfig], addresses: [HostPort: ConfigKeyPath]) {
         var listeners: [ListenerConfig] = []
         var names: [String: ConfigKeyPath] = [:]
@@ -28,9 +30,20 @@ extension ConfigValidator {
                     addresses[address] = itemPath
                 }
             }
+            let tlsPath = itemPath.appending("tls")
+            var tls: TLSConfig?
+            var tlsIsValid = true
+            if let rawTLS = listener.tls {
+                tls = validateTLS(rawTLS, at: tlsPath, sourcePath: sourcePath)
+                tlsIsValid = tls != nil
+            } else if isPresentButEmpty(tlsPath) {
+                // `tls:` with every key commented out must not quietly serve cleartext.
+                report("expected a mapping with certificate and private_key, found nothing", at: tlsPath)
+                tlsIsValid = false
+            }
             let http2 = validateHTTP2(listener.http2, at: itemPath.appending("http2"))
-            if let name, let address {
-                listeners.append(ListenerConfig(name: name, address: address, http2: http2))
+            if let name, let address, tlsIsValid {
+                listeners.append(ListenerConfig(name: name, address: address, http2: http2, tls: tls))
             }
         }
         return (listeners, addresses)

@@ -6,14 +6,21 @@ struct ConfigValidator {
     private(set) var issues: [(path: ConfigKeyPath, message: String)] = []
     /// Values that were present but failed to decode; already reported, so not "missing".
     private let failedPaths: Set<ConfigKeyPath>
+    /// Gives the lines of values the configuration keeps a `ConfigLocation` for.
+    private let locator: NodeLocator
 
-    init(failedPaths: Set<ConfigKeyPath>) {
+    init(failedPaths: Set<ConfigKeyPath>, locator: NodeLocator) {
         self.failedPaths = failedPaths
+        self.locator = locator
     }
 
     mutating func validate(_ raw: RawConfiguration, sourcePath: String) -> StreamGateConfiguration {
         validateVersion(raw.version, at: .root.appending("version"))
-        let (listeners, listenerAddresses) = validateListeners(raw.listeners, at: .root.appending("listeners"))
+        let (listeners, listenerAddresses) = validateListeners(
+            raw.listeners,
+            at: .root.appending("listeners"),
+            sourcePath: sourcePath
+        )
         let admin = raw.admin.flatMap {
             validateAdmin($0, at: .root.appending("admin"), listenerAddresses: listenerAddresses)
         }
@@ -30,6 +37,16 @@ struct ConfigValidator {
 
     mutating func report(_ message: String, at path: ConfigKeyPath) {
         issues.append((path, message))
+    }
+
+    /// Where `path` is in the document, for values checked again after loading.
+    func location(of path: ConfigKeyPath) -> ConfigLocation {
+        ConfigLocation(keyPath: path.description, line: locator.line(of: path))
+    }
+
+    /// Whether the document has the key at `path` with a null value (decoded as absent).
+    func isPresentButEmpty(_ path: ConfigKeyPath) -> Bool {
+        !failedPaths.contains(path) && locator.isNull(at: path)
     }
 
     private mutating func validateVersion(_ version: Int?, at path: ConfigKeyPath) {
