@@ -59,9 +59,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "StreamGateDemo",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "streamgate",
             dependencies: [
+                "StreamGateDemo",
+                "StreamGateTLS",
                 "StreamGateConfig",
                 "StreamGateProxy",
                 .product(name: "NIOCore", package: "swift-nio"),

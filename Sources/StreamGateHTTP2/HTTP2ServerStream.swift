@@ -87,6 +87,11 @@ public final class HTTP2ServerStream {
         connection.consume(self, bytes: bytes)
     }
 
+    /// Acknowledges every request body byte received so far.
+    public func consumeAllReceived() {
+        consume(unconsumedBytes)
+    }
+
     /// Copies up to `capacity` queued bytes into `destination`; returns how many.
     func dequeue(into destination: UnsafeMutableRawBufferPointer) -> Int {
         var copied = 0

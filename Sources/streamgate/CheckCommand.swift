@@ -1,5 +1,6 @@
 import ArgumentParser
 import StreamGateConfig
+import StreamGateProxy
 
 /// `streamgate check`: validates a config file; prints a summary when valid, every error when not.
 struct CheckCommand: ParsableCommand {
@@ -12,6 +13,14 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        do {
+            // Loads every certificate and key, as `run` will, so a mismatched pair fails here too.
+            _ = try ListenerTLS.makeContexts(for: config)
+        } catch {
+            StandardError.write(error.description + "\n")
+            StandardError.write("\(error.errors.count) error(s) in \(options.config)\n")
+            throw ExitCode(1)
+        }
         print(ConfigSummary.render(config))
         print("\(options.config): configuration is valid")
     }

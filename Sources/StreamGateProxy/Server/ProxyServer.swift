@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import StreamGateConfig
+import StreamGateTLS
 
 /// The proxy as a service: binds every configured listener, serves until graceful shutdown is requested, then
 /// stops accepting, lets responses in flight finish for up to `drainTimeout`, and closes what is left.
@@ -15,8 +16,10 @@ public final class ProxyServer: Service, Sendable {
     private let context: ProxyContext
     private let connections = ConnectionRegistry()
     private let boundAddresses = AsyncBoundAddresses()
+    private let tlsContexts: [String: TLSContext]
 
-    /// Resolves upstream addresses and builds the route table; throws when an upstream host name does not resolve.
+    /// Resolves upstream addresses, builds the route table and the listeners' TLS contexts; throws when an upstream
+    /// host name does not resolve or a certificate cannot be loaded.
     public init(
         config: StreamGateConfiguration,
         group: any EventLoopGroup,
@@ -35,6 +38,7 @@ public final class ProxyServer: Service, Sendable {
             guard let upstream = groups[route.upstream] else { return nil }
             return Route(index: index, config: route, upstream: upstream)
         }
+        self.tlsContexts = try ListenerTLS.makeContexts(for: config)
         self.context = ProxyContext(
             routes: RouteTable(routes: routes),
             pools: try EventLoopBoundPools(group: group),
@@ -89,10 +93,11 @@ public final class ProxyServer: Service, Sendable {
     }
 
     private func bind(_ listener: ListenerConfig) async throws -> any Channel {
-        let proxy = context
         let connections = self.connections
         let baseLogger = logger
-        let listenerName = listener.name
+        let tlsContext = tlsContexts[listener.name]
+        let handshakeTimeout = TimeAmount(listener.tls?.handshakeTimeout ?? .seconds(10))
+        let pipeline = DownstreamPipeline(proxy: context, listener: listener, scheme: tlsContext == nil ? "http" : "https")
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -101,15 +106,21 @@ public final class ProxyServer: Service, Sendable {
             .childChannelInitializer { channel in
                 let id = connections.register(channel)
                 var logger = baseLogger
-                logger[metadataKey: "listener"] = "\(listenerName)"
+                logger[metadataKey: "listener"] = "\(listener.name)"
                 logger[metadataKey: "connection"] = "\(id)"
                 if let peer = channel.remoteAddress {
                     logger[metadataKey: "peer"] = "\(Self.describe(peer))"
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try sync.addHandler(HTTP1DownstreamHandler(proxy: proxy, scheme: "http", logger: logger))
+                    if let tlsContext {
+                        try sync.addHandler(
+                            TLSServerHandler(context: tlsContext, handshakeTimeout: handshakeTimeout, logger: logger)
+                        )
+                        try sync.addHandler(ALPNProtocolSwitch(pipeline: pipeline, logger: logger))
+                    } else {
+                        try sync.addHandler(CleartextProtocolSniffer(pipeline: pipeline, logger: logger))
+                    }
                 }
             }
             .bind(host: listener.address.host, port: listener.address.port)

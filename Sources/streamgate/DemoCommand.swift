@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import StreamGateConfig
+import StreamGateDemo
+import StreamGateProxy
+import StreamGateTLS
+
+/// `streamgate demo`: StreamGate on https://localhost:8443 with a fresh self-signed certificate, in front of a
+/// built-in origin whose page opens many EventSource streams over one HTTP/2 connection.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run StreamGate over TLS and HTTP/2 in front of a built-in demo origin."
+    )
+
+    @Option(help: "The HTTPS port on 127.0.0.1 (0: any free port).")
+    var port: Int = 8443
+
+    @Option(help: "How many EventSource streams the demo page opens.")
+    var streams: Int = 50
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        LogSetup.bootstrap(level: logLevel)
+        let logger = Logger(label: "streamgate")
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("streamgate-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let certificatePath = folder.appendingPathComponent("localhost.crt").path
+        let keyPath = folder.appendingPathComponent("localhost.key").path
+        try SelfSignedCertificate.write(
+            commonName: "localhost",
+            dnsNames: ["localhost"],
+            ipAddresses: ["127.0.0.1"],
+            certificatePath: certificatePath,
+            privateKeyPath: keyPath
+        )
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let origin = try await DemoOrigin.start(group: group, streams: max(1, streams))
+        let config = Self.configuration(
+            port: port,
+            originPort: origin.port,
+            certificate: CertificateConfig(certificatePath: certificatePath, privateKeyPath: keyPath)
+        )
+        logger.info("demo origin on 127.0.0.1:\(origin.port); certificate in \(folder.path) (removed on exit)")
+        logger.info("open https://localhost:\(port)/ and accept the self-signed certificate")
+        do {
+            let server = try ProxyServer(config: config, group: group, logger: logger, drainTimeout: .seconds(2))
+            try await ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: server)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            ).run()
+        } catch {
+            logger.critical("streamgate demo stopped: \(error)")
+            await origin.stop()
+            try? await group.shutdownGracefully()
+            throw ExitCode(1)
+        }
+        await origin.stop()
+        try await group.shutdownGracefully()
+    }
+
+    /// The embedded configuration: one TLS listener, one upstream (the demo origin), long-lived event routes.
+    static func configuration(port: Int, originPort: Int, certificate: CertificateConfig) -> StreamGateConfiguration {
+        StreamGateConfiguration(
+            sourcePath: "<demo>",
+            listeners: [
+                ListenerConfig(
+                    name: "demo",
+                    address: HostPort(host: "127.0.0.1", port: port),
+                    tls: TLSConfig(certificate: certificate)
+                )
+            ],
+            admin: nil,
+            upstreams: [UpstreamConfig(name: "demo-origin", servers: [HostPort(host: "127.0.0.1", port: originPort)])],
+            routes: [
+                RouteConfig(
+                    match: RouteMatch(pathPrefix: "/events/"),
+                    upstream: "demo-origin",
+                    timeouts: RouteTimeouts(responseHeader: .seconds(10), idle: .seconds(3600), maxLifetime: .zero)
+                ),
+                RouteConfig(match: RouteMatch(pathPrefix: "/"), upstream: "demo-origin"),
+            ]
+        )
+    }
+}
