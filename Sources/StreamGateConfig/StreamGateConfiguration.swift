@@ -231,15 +231,111 @@ public struct RouteTimeouts: Sendable, Equatable {
     }
 }
 
-/// One route: a match, the upstream that serves it, and its timeouts.
+/// One route: a match, the upstream that serves it, its timeouts, and how event streams and WebSocket tunnels on
+/// it behave.
 public struct RouteConfig: Sendable, Equatable {
     public var match: RouteMatch
     public var upstream: String
     public var timeouts: RouteTimeouts
+    /// Settings for event streams on this route; the defaults when the route has no `sse:` block (a response is an
+    /// event stream by its `Content-Type: text/event-stream`, on any route).
+    public var sse: SSEConfig
+    /// True when the route has an explicit `sse:` block (even an empty one): the proxy then treats every request
+    /// on it as an event-stream request, before any response arrives.
+    public var sseConfigured: Bool
+    /// Settings for WebSocket tunnels on this route; the defaults when the route has no `websocket:` block.
+    public var websocket: WebSocketConfig
 
-    public init(match: RouteMatch, upstream: String, timeouts: RouteTimeouts = RouteTimeouts()) {
+    public init(
+        match: RouteMatch,
+        upstream: String,
+        timeouts: RouteTimeouts = RouteTimeouts(),
+        sse: SSEConfig = SSEConfig(),
+        sseConfigured: Bool = false,
+        websocket: WebSocketConfig = WebSocketConfig()
+    ) {
         self.match = match
         self.upstream = upstream
         self.timeouts = timeouts
+        self.sse = sse
+        self.sseConfigured = sseConfigured
+        self.websocket = websocket
+    }
+}
+
+/// How the proxy serves one route's server-sent event streams (WHATWG HTML, "Server-sent events",
+/// https://html.spec.whatwg.org/multipage/server-sent-events.html).
+public struct SSEConfig: Sendable, Equatable {
+    /// When the proxy sends the response head to the client.
+    public enum FirstByte: String, Sendable, CaseIterable {
+        /// At once, followed by one heartbeat comment, so the client sees the stream open before the upstream
+        /// sends anything.
+        case immediate
+        /// Only when the upstream's first byte arrives, so the upstream's status and headers pass unchanged.
+        case upstream
+    }
+
+    /// What happens to the client's `Accept-Encoding` on the request sent upstream.
+    public enum AcceptEncoding: String, Sendable, CaseIterable {
+        /// Removed, so the upstream does not compress the stream (a compressed stream is buffered by the
+        /// compressor, and the proxy cannot find event boundaries in it).
+        case strip
+        /// Passed on unchanged.
+        case keep
+    }
+
+    /// How long the stream may be quiet before the proxy sends a comment line at an event boundary;
+    /// `.zero` turns heartbeats off.
+    public var heartbeatInterval: Duration
+    /// The text after the colon of the heartbeat comment line: `""` sends `":\n\n"`. Never holds CR or LF.
+    public var heartbeatComment: String
+    /// When set, sent as the stream's first field (`retry: <milliseconds>`), the client's reconnection delay;
+    /// at least 1ms and a whole number of milliseconds.
+    public var retry: Duration?
+    public var firstByte: FirstByte
+    public var upstreamAcceptEncoding: AcceptEncoding
+
+    public init(
+        heartbeatInterval: Duration = .seconds(15),
+        heartbeatComment: String = "",
+        retry: Duration? = nil,
+        firstByte: FirstByte = .immediate,
+        upstreamAcceptEncoding: AcceptEncoding = .strip
+    ) {
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatComment = heartbeatComment
+        self.retry = retry
+        self.firstByte = firstByte
+        self.upstreamAcceptEncoding = upstreamAcceptEncoding
+    }
+}
+
+/// How the proxy runs one route's WebSocket tunnels (RFC 6455; over HTTP/2, RFC 8441). A zero duration means
+/// "no limit" for the timeouts and "off" for the ping intervals.
+public struct WebSocketConfig: Sendable, Equatable {
+    /// No frame in either direction for this long closes the tunnel.
+    public var idleTimeout: Duration
+    /// How often the proxy pings the client (downstream).
+    public var pingInterval: Duration
+    /// How often the proxy pings the upstream.
+    public var upstreamPingInterval: Duration
+    /// The whole tunnel may last at most this long.
+    public var maxLifetime: Duration
+    /// Origins whose upgrade requests are accepted, as browsers send them in `Origin` (`https://app.example`,
+    /// `http://localhost:8080`): lowercased, default ports left out. Empty accepts any origin.
+    public var allowedOrigins: [String]
+
+    public init(
+        idleTimeout: Duration = .seconds(600),
+        pingInterval: Duration = .seconds(30),
+        upstreamPingInterval: Duration = .zero,
+        maxLifetime: Duration = .zero,
+        allowedOrigins: [String] = []
+    ) {
+        self.idleTimeout = idleTimeout
+        self.pingInterval = pingInterval
+        self.upstreamPingInterval = upstreamPingInterval
+        self.maxLifetime = maxLifetime
+        self.allowedOrigins = allowedOrigins
     }
 }

@@ -21,6 +21,20 @@ let exampleYAML = """
       - match: { host: "*", path_prefix: /events/ }
         upstream: app
         timeouts: { response_header: 10s, idle: 10m, max_lifetime: 0s }
+        sse:
+          heartbeat_interval: 20s
+          heartbeat_comment: hb
+          retry: 3s
+          first_byte: upstream
+          upstream_accept_encoding: keep
+      - match: { path_prefix: /socket/ }
+        upstream: app
+        websocket:
+          idle_timeout: 5m
+          ping_interval: 0s
+          upstream_ping_interval: 1m
+          max_lifetime: 12h
+          allowed_origins: [https://app.example, "http://localhost:8080"]
       - match: { path_prefix: / }
         upstream: app
     """

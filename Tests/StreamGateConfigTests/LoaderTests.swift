@@ -35,7 +35,26 @@ final class LoaderTests: XCTestCase {
                 RouteConfig(
                     match: RouteMatch(host: .any, pathPrefix: "/events/"),
                     upstream: "app",
-                    timeouts: RouteTimeouts(responseHeader: .seconds(10), idle: .seconds(600), maxLifetime: .zero)
+                    timeouts: RouteTimeouts(responseHeader: .seconds(10), idle: .seconds(600), maxLifetime: .zero),
+                    sse: SSEConfig(
+                        heartbeatInterval: .seconds(20),
+                        heartbeatComment: "hb",
+                        retry: .seconds(3),
+                        firstByte: .upstream,
+                        upstreamAcceptEncoding: .keep
+                    ),
+                    sseConfigured: true
+                ),
+                RouteConfig(
+                    match: RouteMatch(host: .any, pathPrefix: "/socket/"),
+                    upstream: "app",
+                    websocket: WebSocketConfig(
+                        idleTimeout: .seconds(300),
+                        pingInterval: .zero,
+                        upstreamPingInterval: .seconds(60),
+                        maxLifetime: .seconds(43_200),
+                        allowedOrigins: ["https://app.example", "http://localhost:8080"]
+                    )
                 ),
                 RouteConfig(match: RouteMatch(host: .any, pathPrefix: "/"), upstream: "app"),
             ]
@@ -54,6 +73,9 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(upstream.idleConnectionTimeout, .seconds(60))
         XCTAssertEqual(config.routes.first?.timeouts, RouteTimeouts())
         XCTAssertEqual(config.routes.first?.match.host, .any)
+        XCTAssertEqual(config.routes.first?.sse, SSEConfig())
+        XCTAssertEqual(config.routes.first?.sseConfigured, false)
+        XCTAssertEqual(config.routes.first?.websocket, WebSocketConfig())
     }
 
     func testPartialBlocksKeepOtherDefaults() throws {
@@ -104,6 +126,34 @@ final class LoaderTests: XCTestCase {
         let events = try XCTUnwrap(config.routes.first)
         XCTAssertGreaterThan(events.timeouts.idle, RouteTimeouts().idle)
         XCTAssertEqual(events.timeouts.maxLifetime, .zero)
+        XCTAssertTrue(events.sseConfigured)
+        XCTAssertEqual(events.sse, SSEConfig(retry: .seconds(3)))
+        XCTAssertEqual(events.websocket, WebSocketConfig())
+        let fallback = try XCTUnwrap(config.routes.last)
+        XCTAssertFalse(fallback.sseConfigured)
+        XCTAssertEqual(fallback.sse, SSEConfig())
+    }
+
+    /// The commented-out WebSocket route in the bundled file is valid once uncommented.
+    func testBundledWebSocketExampleLoadsWhenUncommented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let bundled = try String(contentsOf: root.appendingPathComponent("conf/streamgate.yaml"), encoding: .utf8)
+        let lines = bundled.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("  # - match: { path_prefix: /socket/ }") })
+        var end = start + 1
+        while end < lines.count, lines[end].hasPrefix("  #   ") {
+            end += 1
+        }
+        let example = lines[start..<end].map { "  " + $0.dropFirst(4) }.joined(separator: "\n")
+        let text = bundled.replacingOccurrences(of: "routes:\n", with: "routes:\n\(example)\n")
+        let config = try ConfigLoader.load(yaml: text, sourcePath: "conf/streamgate.yaml")
+        let socket = try XCTUnwrap(config.routes.first)
+        XCTAssertEqual(socket.match.pathPrefix, "/socket/")
+        let origins = ["https://app.example", "http://localhost:8080"]
+        XCTAssertEqual(socket.websocket, WebSocketConfig(allowedOrigins: origins))
+        XCTAssertFalse(socket.sseConfigured)
+        XCTAssertEqual(config.routes.map(\.match.pathPrefix), ["/socket/", "/events/", "/"])
     }
 
     func testUnreadableFile() {
@@ -158,6 +208,11 @@ final class LoaderTests: XCTestCase {
               app  [127.0.0.1:3000, [::1]:3001]  connect_timeout=2s max_idle_connections=8 idle_connection_timeout=1m30s
             routes:
               * /events/ -> app  response_header=10s idle=10m max_lifetime=none
+                sse  heartbeat_interval=20s heartbeat_comment="hb" retry=3s first_byte=upstream \
+            upstream_accept_encoding=keep
+              * /socket/ -> app  response_header=1m idle=10m max_lifetime=none
+                websocket  idle_timeout=5m ping_interval=off upstream_ping_interval=1m max_lifetime=12h \
+            allowed_origins=https://app.example,http://localhost:8080
               * / -> app  response_header=1m idle=10m max_lifetime=none
             """
         )

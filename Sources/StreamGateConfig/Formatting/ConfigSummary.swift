@@ -1,6 +1,8 @@
 /// Renders a loaded configuration as one screen of text for operators (`streamgate check`, startup logs).
 ///
-/// Durations use their config spelling (`Duration.configText`); a route timeout of zero is shown as "none".
+/// Durations use their config spelling (`Duration.configText`); a timeout of zero is shown as "none", a heartbeat
+/// or ping interval of zero as "off". Under each route, its `sse` block (when it has one) and its WebSocket
+/// settings (when not the defaults) get a line each.
 public struct ConfigSummary {
     public static func render(_ config: StreamGateConfiguration) -> String {
         var lines = ["configuration: \(config.sourcePath)"]
@@ -36,8 +38,35 @@ public struct ConfigSummary {
                     + " idle=\(limit(timeouts.idle))"
                     + " max_lifetime=\(limit(timeouts.maxLifetime))"
             )
+            if route.sseConfigured {
+                lines.append("    sse  " + sse(route.sse))
+            }
+            if route.websocket != WebSocketConfig() {
+                lines.append("    websocket  " + websocket(route.websocket))
+            }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A route's explicit `sse` block; the comment and retry only when set.
+    private static func sse(_ sse: SSEConfig) -> String {
+        var text = "heartbeat_interval=\(interval(sse.heartbeatInterval))"
+        if !sse.heartbeatComment.isEmpty {
+            text += " heartbeat_comment=\"\(sse.heartbeatComment)\""
+        }
+        if let retry = sse.retry {
+            text += " retry=\(retry.configText)"
+        }
+        return text + " first_byte=\(sse.firstByte.rawValue)"
+            + " upstream_accept_encoding=\(sse.upstreamAcceptEncoding.rawValue)"
+    }
+
+    /// A route's WebSocket settings (shown only when they differ from the defaults).
+    private static func websocket(_ websocket: WebSocketConfig) -> String {
+        let origins = websocket.allowedOrigins.isEmpty ? "any" : websocket.allowedOrigins.joined(separator: ",")
+        return "idle_timeout=\(limit(websocket.idleTimeout)) ping_interval=\(interval(websocket.pingInterval))"
+            + " upstream_ping_interval=\(interval(websocket.upstreamPingInterval))"
+            + " max_lifetime=\(limit(websocket.maxLifetime)) allowed_origins=\(origins)"
     }
 
     /// "cleartext", or the TLS default certificate, how many SNI certificates there are and the handshake limit.
@@ -47,6 +76,11 @@ public struct ConfigSummary {
         }
         return "tls certificate=\(tls.certificate.certificatePath) sni_certificates=\(tls.sniCertificates.count)"
             + " handshake_timeout=\(tls.handshakeTimeout.configText)"
+    }
+
+    /// A heartbeat or ping interval where zero means off.
+    private static func interval(_ duration: Duration) -> String {
+        duration == .zero ? "off" : duration.configText
     }
 
     /// A timeout where zero means no limit.

@@ -136,18 +136,22 @@ struct RawUpstream: RawSection {
 
 struct RawRoute: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case match, upstream, timeouts
+        case match, upstream, timeouts, sse, websocket
     }
 
     var match: RawRouteMatch?
     var upstream: String?
     var timeouts: RawRouteTimeouts?
+    var sse: RawSSE?
+    var websocket: RawWebSocket?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         match = reader.value(.match)
         upstream = reader.value(.upstream)
         timeouts = reader.value(.timeouts)
+        sse = reader.value(.sse)
+        websocket = reader.value(.websocket)
     }
 }
 
@@ -183,5 +187,55 @@ struct RawRouteTimeouts: RawSection {
         responseHeader = reader.value(.responseHeader)
         idle = reader.value(.idle)
         maxLifetime = reader.value(.maxLifetime)
+    }
+}
+
+struct RawSSE: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case heartbeatInterval = "heartbeat_interval"
+        case heartbeatComment = "heartbeat_comment"
+        case retry
+        case firstByte = "first_byte"
+        case upstreamAcceptEncoding = "upstream_accept_encoding"
+    }
+
+    var heartbeatInterval: String?
+    var heartbeatComment: String?
+    var retry: String?
+    var firstByte: String?
+    var upstreamAcceptEncoding: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        heartbeatInterval = reader.value(.heartbeatInterval)
+        heartbeatComment = reader.value(.heartbeatComment)
+        retry = reader.value(.retry)
+        firstByte = reader.value(.firstByte)
+        upstreamAcceptEncoding = reader.value(.upstreamAcceptEncoding)
+    }
+}
+
+struct RawWebSocket: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case idleTimeout = "idle_timeout"
+        case pingInterval = "ping_interval"
+        case upstreamPingInterval = "upstream_ping_interval"
+        case maxLifetime = "max_lifetime"
+        case allowedOrigins = "allowed_origins"
+    }
+
+    var idleTimeout: String?
+    var pingInterval: String?
+    var upstreamPingInterval: String?
+    var maxLifetime: String?
+    var allowedOrigins: RawList<String>?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        idleTimeout = reader.value(.idleTimeout)
+        pingInterval = reader.value(.pingInterval)
+        upstreamPingInterval = reader.value(.upstreamPingInterval)
+        maxLifetime = reader.value(.maxLifetime)
+        allowedOrigins = reader.value(.allowedOrigins)
     }
 }

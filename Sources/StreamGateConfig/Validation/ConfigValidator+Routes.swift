@@ -33,8 +33,22 @@ extension ConfigValidator {
                 upstream = nil
             }
             let timeouts = validateTimeouts(route.timeouts, at: itemPath.appending("timeouts"))
-            if let match, let upstream, let timeouts {
-                routes.append(RouteConfig(match: match, upstream: upstream, timeouts: timeouts))
+            let ssePath = itemPath.appending("sse")
+            let sse = validateSSE(route.sse, at: ssePath)
+            // `sse:` with every key commented out still marks the route as an event-stream route.
+            let sseConfigured = route.sse != nil || isPresentButEmpty(ssePath)
+            let websocket = validateWebSocket(route.websocket, at: itemPath.appending("websocket"))
+            if let match, let upstream, let timeouts, let sse, let websocket {
+                routes.append(
+                    RouteConfig(
+                        match: match,
+                        upstream: upstream,
+                        timeouts: timeouts,
+                        sse: sse,
+                        sseConfigured: sseConfigured,
+                        websocket: websocket
+                    )
+                )
             }
         }
         return routes

@@ -116,6 +116,24 @@ struct ConfigValidator {
         return duration
     }
 
+    /// The case spelled `text`, `fallback` when absent, or nil after reporting a spelling that is not one of the
+    /// cases (the message lists them).
+    mutating func choice<Choice: RawRepresentable & CaseIterable>(
+        _ text: String?,
+        at path: ConfigKeyPath,
+        default fallback: Choice
+    ) -> Choice? where Choice.RawValue == String {
+        guard let text else {
+            return fallback
+        }
+        guard let value = Choice(rawValue: text) else {
+            let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            report("invalid value \"\(text)\" (expected one of: \(allowed))", at: path)
+            return nil
+        }
+        return value
+    }
+
     /// The integer, `fallback` when absent, or nil after reporting one outside `range`.
     mutating func integer(
         _ value: Int?,
