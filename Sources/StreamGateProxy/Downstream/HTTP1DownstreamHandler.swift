@@ -65,6 +65,13 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Malformed requests were already answered 400 by NIO's protocol error handler; nothing more can be read
+        // from this connection.
+        logger.info("closing the connection: \(error)")
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         let stream = self.stream
         self.stream = nil
@@ -109,7 +116,8 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler {
         let upstreamHead = rewriter.upstreamHead(
             for: forwarded,
             clientAddress: context.channel.remoteAddress,
-            bodyIsChunked: chunked
+            bodyIsChunked: chunked,
+            stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(route: route.config, requestHeaders: head.headers)
         )
         let stream = ProxyStream(
             route: route,

@@ -64,7 +64,8 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         let upstreamHead = rewriter.upstreamHead(
             for: request,
             clientAddress: clientAddress,
-            bodyIsChunked: hasBody && !headers.contains(name: "content-length")
+            bodyIsChunked: hasBody && !headers.contains(name: "content-length"),
+            stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(route: route.config, requestHeaders: headers)
         )
         let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)
         stream.observer = downstream

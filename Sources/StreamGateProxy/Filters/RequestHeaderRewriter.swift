@@ -9,11 +9,18 @@ struct RequestHeaderRewriter {
 
     /// The head to send upstream for `head`, which arrived from `clientAddress`. `bodyIsChunked` tells whether the
     /// client framed its body with chunked coding, which StreamGate re-frames the same way upstream.
-    func upstreamHead(for head: HTTPRequestHead, clientAddress: SocketAddress?, bodyIsChunked: Bool)
-        -> HTTPRequestHead
-    {
+    /// `stripAcceptEncoding` removes `Accept-Encoding` (event-stream requests: a compressed stream is buffered).
+    func upstreamHead(
+        for head: HTTPRequestHead,
+        clientAddress: SocketAddress?,
+        bodyIsChunked: Bool,
+        stripAcceptEncoding: Bool = false
+    ) -> HTTPRequestHead {
         var headers = head.headers
         HopByHopHeaders.strip(&headers)
+        if stripAcceptEncoding {
+            headers.remove(name: "accept-encoding")
+        }
         if bodyIsChunked {
             headers.add(name: "transfer-encoding", value: "chunked")
         }

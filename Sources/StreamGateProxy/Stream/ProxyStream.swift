@@ -33,6 +33,17 @@ final class ProxyStream {
     private var requestBodyBytes = 0
     private var attempts = 0
 
+    /// Set when the response is an event stream (`text/event-stream`).
+    private var eventStream: EventStreamFilter?
+    /// A head held back until the upstream's first body byte (`sse.first_byte: upstream`).
+    private var heldHead: HTTPResponseHead?
+    /// When StreamGate last sent response bytes to the client (heartbeats included).
+    private var lastClientWrite: NIODeadline
+    /// The heartbeat came due in the middle of an event; it waits for the next upstream bytes.
+    private var heartbeatWaitsForBoundary = false
+    /// `max_lifetime` passed in the middle of an event: end at the next boundary.
+    private var endsAtNextBoundary = false
+
     private let startedAt: NIODeadline
     private var lastActivity: NIODeadline
     private var headerDeadline: NIODeadline?
@@ -59,6 +70,7 @@ final class ProxyStream {
         let now = NIODeadline.now()
         self.startedAt = now
         self.lastActivity = now
+        self.lastClientWrite = now
     }
 
     // MARK: Downstream events
@@ -78,8 +90,10 @@ final class ProxyStream {
         }
         upstream.write(.body(.byteBuffer(buffer)))
         if !upstream.channel.isWritable {
-            upstream.flush()
+            // Pause before flushing: the flush may make the channel writable again at once, and that resume must
+            // not be overtaken by this pause.
             downstream?.pauseRequestBody()
+            upstream.flush()
         }
     }
 
@@ -181,19 +195,35 @@ final class ProxyStream {
 
     // MARK: Timeouts
 
-    private func nextDeadline() -> (NIODeadline, String)? {
+    private enum Deadline {
+        case responseHeader
+        case idle
+        case maxLifetime
+        case heartbeat
+    }
+
+    private func nextDeadline() -> (NIODeadline, Deadline)? {
         let timeouts = route.config.timeouts
-        var candidates: [(NIODeadline, String)] = []
+        var next: (NIODeadline, Deadline)?
+        func consider(_ deadline: NIODeadline, _ kind: Deadline) {
+            if let current = next, current.0 <= deadline { return }
+            next = (deadline, kind)
+        }
         if phase == .connecting || phase == .awaitingHead, let headerDeadline {
-            candidates.append((headerDeadline, "no response head within \(timeouts.responseHeader)"))
+            consider(headerDeadline, .responseHeader)
         }
         if timeouts.idle > .zero {
-            candidates.append((lastActivity + TimeAmount(timeouts.idle), "idle for \(timeouts.idle)"))
+            consider(lastActivity + TimeAmount(timeouts.idle), .idle)
         }
-        if timeouts.maxLifetime > .zero {
-            candidates.append((startedAt + TimeAmount(timeouts.maxLifetime), "max_lifetime \(timeouts.maxLifetime) reached"))
+        if timeouts.maxLifetime > .zero && !endsAtNextBoundary {
+            consider(startedAt + TimeAmount(timeouts.maxLifetime), .maxLifetime)
         }
-        return candidates.min { $0.0 < $1.0 }
+        if let eventStream, phase == .streaming, !heartbeatWaitsForBoundary,
+            eventStream.config.heartbeatInterval > .zero
+        {
+            consider(lastClientWrite + TimeAmount(eventStream.config.heartbeatInterval), .heartbeat)
+        }
+        return next
     }
 
     private func armTimer() {
@@ -209,19 +239,66 @@ final class ProxyStream {
     private func timerFired() {
         timer = nil
         timerDeadline = nil
-        guard phase != .finished, let (deadline, reason) = nextDeadline() else { return }
+        guard phase != .finished, let (deadline, kind) = nextDeadline() else { return }
         guard deadline <= .now() else {
             armTimer()
             return
         }
-        if phase == .streaming {
-            logger.info("stream ended: \(reason)")
-            upstream?.close()
-            upstream = nil
-            downstream?.abortResponse()
-            finish()
+        let timeouts = route.config.timeouts
+        switch kind {
+        case .heartbeat:
+            sendHeartbeat()
+        case .responseHeader:
+            fail(status: .gatewayTimeout, reason: "no response head within \(timeouts.responseHeader.configText)")
+        case .idle where phase != .streaming:
+            fail(status: .gatewayTimeout, reason: "upstream idle for \(timeouts.idle.configText) before responding")
+        case .maxLifetime where phase != .streaming:
+            fail(status: .gatewayTimeout, reason: "max_lifetime \(timeouts.maxLifetime.configText) reached before a response")
+        case .idle:
+            endStreaming(reason: "no bytes for \(timeouts.idle.configText) (idle timeout)")
+        case .maxLifetime:
+            if let eventStream, !eventStream.isAtEventBoundary {
+                endsAtNextBoundary = true
+            } else {
+                endStreaming(reason: "max_lifetime \(timeouts.maxLifetime.configText) reached")
+            }
+        }
+        armTimer()
+    }
+
+    private func sendHeartbeat() {
+        guard let downstream, let heartbeat = eventStream?.heartbeat() else {
+            heartbeatWaitsForBoundary = true
+            return
+        }
+        flushHeldHead()
+        downstream.sendResponseBody(heartbeat)
+        downstream.flushResponse()
+        lastClientWrite = .now()
+    }
+
+    /// Ends a response in progress because of a timeout. An event stream ends cleanly (HTTP/1.1 terminating chunk,
+    /// HTTP/2 END_STREAM), so EventSource reconnects with Last-Event-ID; any other response is cut, so the client
+    /// can tell it is incomplete.
+    private func endStreaming(reason: String) {
+        upstream?.close()
+        upstream = nil
+        if eventStream != nil {
+            logger.info("event stream ended: \(reason)")
+            flushHeldHead()
+            downstream?.sendResponseEnd()
+            downstream?.flushResponse()
         } else {
-            fail(status: .gatewayTimeout, reason: "upstream timed out: \(reason)")
+            logger.info("stream cut: \(reason)")
+            downstream?.abortResponse()
+        }
+        finish()
+    }
+
+    private func flushHeldHead() {
+        if let heldHead {
+            self.heldHead = nil
+            downstream?.sendResponseHead(heldHead)
         }
     }
 
@@ -258,14 +335,56 @@ extension ProxyStream: UpstreamResponseDelegate {
         guard phase == .awaitingHead else { return }
         phase = .streaming
         lastActivity = .now()
-        downstream?.sendResponseHead(ResponseHeaderRewriter.downstreamHead(for: head))
         upstreamKeepAlive = head.isKeepAlive
+        let clientHead = ResponseHeaderRewriter.downstreamHead(for: head)
+        guard EventStreamFilter.isEventStream(head), let downstream else {
+            downstream?.sendResponseHead(clientHead)
+            return
+        }
+        let allocator = upstream?.channel.allocator ?? ByteBufferAllocator()
+        var filter = EventStreamFilter(config: route.config.sse, allocator: allocator)
+        let eventHead = EventStreamFilter.rewrite(clientHead)
+        if filter.config.firstByte == .upstream && filter.config.retry == nil {
+            heldHead = eventHead
+        } else {
+            downstream.sendResponseHead(eventHead)
+            if let preamble = filter.preamble(allocator: allocator) {
+                downstream.sendResponseBody(preamble)
+            }
+            downstream.flushResponse()
+            lastClientWrite = .now()
+        }
+        eventStream = filter
+        armTimer()
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         guard phase == .streaming, let downstream else { return }
-        lastActivity = .now()
-        downstream.sendResponseBody(buffer)
+        let now = NIODeadline.now()
+        lastActivity = now
+        lastClientWrite = now
+        guard var filter = eventStream else {
+            downstream.sendResponseBody(buffer)
+            if !downstream.canTakeResponseBody {
+                upstream?.handler.pauseReading()
+            }
+            return
+        }
+        flushHeldHead()
+        let forwarded = filter.forward(buffer, allocator: upstream?.channel.allocator ?? ByteBufferAllocator())
+        eventStream = filter
+        if forwarded.readableBytes > 0 {
+            downstream.sendResponseBody(forwarded)
+        }
+        if heartbeatWaitsForBoundary {
+            heartbeatWaitsForBoundary = false
+            armTimer()
+        }
+        if endsAtNextBoundary && filter.isAtEventBoundary {
+            downstream.flushResponse()
+            endStreaming(reason: "max_lifetime \(route.config.timeouts.maxLifetime.configText) reached")
+            return
+        }
         if !downstream.canTakeResponseBody {
             upstream?.handler.pauseReading()
         }
@@ -273,6 +392,7 @@ extension ProxyStream: UpstreamResponseDelegate {
 
     func upstreamResponseEnd() {
         guard phase == .streaming else { return }
+        flushHeldHead()
         downstream?.sendResponseEnd()
         downstream?.flushResponse()
         if let upstream {

@@ -1,0 +1,86 @@
+import NIOCore
+import NIOHTTP1
+import StreamGateConfig
+
+/// StreamGate's handling of one `text/event-stream` response: rewrites its head for every hop behind us, follows
+/// the upstream's event boundaries (bytes pass untouched), makes the heartbeat comments that may only go out at a
+/// boundary, and keeps the stream's counters.
+struct EventStreamFilter {
+    let config: SSEConfig
+    private var scanner = EventStreamScanner()
+    private let heartbeatBytes: ByteBuffer
+    /// StreamGate wrote bytes of its own before the upstream's first: an upstream BOM must then be dropped.
+    private var wroteAhead = false
+
+    private(set) var heartbeatCount = 0
+    private(set) var upstreamBytes = 0
+
+    init(config: SSEConfig, allocator: ByteBufferAllocator) {
+        self.config = config
+        self.heartbeatBytes = allocator.buffer(string: ":" + config.heartbeatComment + "\n\n")
+    }
+
+    var eventCount: Int { scanner.eventCount }
+    var lastEventID: String? { scanner.lastEventID }
+    var isAtEventBoundary: Bool { scanner.isAtEventBoundary }
+
+    /// Whether a response head announces an event stream (`text/event-stream`, any parameters, any case).
+    static func isEventStream(_ head: HTTPResponseHead) -> Bool {
+        guard let contentType = head.headers.first(name: "content-type") else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.lowercased().filter { $0 != " " && $0 != "\t" } == "text/event-stream"
+    }
+
+    /// Whether StreamGate removes `Accept-Encoding` from a request on `route`: on routes with an `sse` block and
+    /// for requests that accept `text/event-stream` (what EventSource sends), unless the route says `keep`.
+    static func stripsAcceptEncoding(route: RouteConfig, requestHeaders: HTTPHeaders) -> Bool {
+        guard route.sse.upstreamAcceptEncoding == .strip else { return false }
+        if route.sseConfigured { return true }
+        return requestHeaders[canonicalForm: "accept"].contains { $0.lowercased().hasPrefix("text/event-stream") }
+    }
+
+    /// The head as the client gets it: no `Content-Length`, `Cache-Control` keeps the app's directives and gains
+    /// `no-cache` and `no-transform`, `X-Accel-Buffering: no` so no nginx in front buffers it.
+    static func rewrite(_ head: HTTPResponseHead) -> HTTPResponseHead {
+        var head = head
+        head.headers.remove(name: "content-length")
+        var directives = head.headers[canonicalForm: "cache-control"].map(String.init)
+        let lowered = Set(directives.map { $0.lowercased().split(separator: "=").first.map(String.init) ?? "" })
+        for required in ["no-cache", "no-transform"] where !lowered.contains(required) {
+            directives.append(required)
+        }
+        head.headers.replaceOrAdd(name: "cache-control", value: directives.joined(separator: ", "))
+        head.headers.replaceOrAdd(name: "x-accel-buffering", value: "no")
+        return head
+    }
+
+    /// What StreamGate sends right after the head, before any upstream byte: `retry: <ms>` when configured, else
+    /// one comment when `first_byte` is `immediate`.
+    mutating func preamble(allocator: ByteBufferAllocator) -> ByteBuffer? {
+        if let retry = config.retry {
+            let milliseconds = retry.components.seconds * 1000 + retry.components.attoseconds / 1_000_000_000_000_000
+            wroteAhead = true
+            return allocator.buffer(string: "retry: \(milliseconds)\n\n")
+        }
+        guard config.firstByte == .immediate else { return nil }
+        wroteAhead = true
+        return heartbeatBytes
+    }
+
+    /// Scans one upstream chunk and returns what to forward: the chunk itself, untouched, except for a leading
+    /// BOM that can no longer lead once StreamGate wrote ahead of it.
+    mutating func forward(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        upstreamBytes += chunk.readableBytes
+        let leadingBOM = scanner.scan(chunk)
+        guard wroteAhead, leadingBOM != .none else { return chunk }
+        return leadingBOM.applied(to: chunk, allocator: allocator)
+    }
+
+    /// A heartbeat comment when the stream stands at an event boundary; nil in the middle of an event.
+    mutating func heartbeat() -> ByteBuffer? {
+        guard scanner.isAtEventBoundary else { return nil }
+        heartbeatCount += 1
+        wroteAhead = true
+        return heartbeatBytes
+    }
+}
