@@ -94,6 +94,19 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "StreamGateTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/StreamGateTestSupport"
+        ),
+        .testTarget(
+            name: "StreamGateEndToEndTests",
+            dependencies: ["StreamGateTestSupport", "streamgate"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,47 @@
+import StreamGateTestSupport
+import XCTest
+
+/// Base for the end-to-end tests: starts origins and proxies that are always stopped after the test, and attaches
+/// the proxy's log to any failure.
+class EndToEndTestCase: XCTestCase {
+    private var origins: [TestOrigin] = []
+    private var proxies: [ProxyProcess] = []
+
+    override func tearDown() {
+        for proxy in proxies {
+            let result = proxy.stop(timeout: 3)
+            if (testRun?.totalFailureCount ?? 0) > 0 {
+                print("--- streamgate log (exit \(result.exitCode)) ---\n\(result.stderr)")
+            }
+        }
+        for origin in origins {
+            origin.stop()
+        }
+        proxies.removeAll()
+        origins.removeAll()
+        super.tearDown()
+    }
+
+    /// A running origin, stopped in tear-down.
+    func startOrigin() throws -> TestOrigin {
+        let origin = try TestOrigin()
+        origins.append(origin)
+        return origin
+    }
+
+    /// A running proxy for `yaml`, stopped in tear-down.
+    func startProxy(_ yaml: String) throws -> ProxyProcess {
+        let proxy = try ProxyProcess(yaml: yaml)
+        proxies.append(proxy)
+        return proxy
+    }
+
+    /// An origin and a proxy routing `routes` (default: everything) to it; returns both and the proxy's base URL.
+    func startOriginAndProxy(
+        routes: [ProxyConfigText.Route] = [.init("/")]
+    ) throws -> (origin: TestOrigin, proxy: ProxyProcess, base: String) {
+        let origin = try startOrigin()
+        let proxy = try startProxy(ProxyConfigText.yaml(upstreamPorts: [origin.port], routes: routes))
+        return (origin, proxy, try proxy.baseURL())
+    }
+}
