@@ -140,10 +140,13 @@ public struct HTTP2Config: Sendable, Equatable {
     public var maxConcurrentStreams: Int
     /// SETTINGS_INITIAL_WINDOW_SIZE advertised to clients (per-stream receive window, bytes).
     public var initialWindowSize: Int
+    /// Advertise SETTINGS_ENABLE_CONNECT_PROTOCOL and accept WebSockets over HTTP/2 (RFC 8441).
+    public var websocket: Bool
 
-    public init(maxConcurrentStreams: Int = 256, initialWindowSize: Int = 65_535) {
+    public init(maxConcurrentStreams: Int = 256, initialWindowSize: Int = 65_535, websocket: Bool = true) {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.initialWindowSize = initialWindowSize
+        self.websocket = websocket
     }
 }
 

@@ -14,6 +14,7 @@ public struct ConfigSummary {
                 "  \(listener.name)  \(listener.address)  \(security(listener.tls))"
                     + "  h2 max_concurrent_streams=\(http2.maxConcurrentStreams)"
                     + " initial_window_size=\(http2.initialWindowSize)"
+                    + " websocket=\(http2.websocket ? "on" : "off")"
             )
         }
 

@@ -85,15 +85,18 @@ struct RawHTTP2: RawSection {
     enum Key: String, CodingKey, CaseIterable {
         case maxConcurrentStreams = "max_concurrent_streams"
         case initialWindowSize = "initial_window_size"
+        case websocket
     }
 
     var maxConcurrentStreams: Int?
     var initialWindowSize: Int?
+    var websocket: Bool?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         maxConcurrentStreams = reader.value(.maxConcurrentStreams)
         initialWindowSize = reader.value(.initialWindowSize)
+        websocket = reader.value(.websocket)
     }
 }
 

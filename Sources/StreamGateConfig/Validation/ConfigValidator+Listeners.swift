@@ -65,7 +65,8 @@ extension ConfigValidator {
         )
         return HTTP2Config(
             maxConcurrentStreams: streams ?? defaults.maxConcurrentStreams,
-            initialWindowSize: window ?? defaults.initialWindowSize
+            initialWindowSize: window ?? defaults.initialWindowSize,
+            websocket: raw?.websocket ?? defaults.websocket
         )
     }
 

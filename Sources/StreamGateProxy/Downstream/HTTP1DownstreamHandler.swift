@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Serves one downstream HTTP/1.1 connection: turns each request into a `ProxyStream` (one at a time; NIO's
 /// pipelining handler queues the next), writes the stream's response back, and gates socket reads so a request
 /// body never outruns the upstream.
-final class HTTP1DownstreamHandler: ChannelDuplexHandler {
+final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -103,6 +103,21 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler {
             return
         }
 
+        let isWebSocket = WebSocketUpgrade.isUpgradeRequest(head)
+        if isWebSocket {
+            // The decoder stops at an upgrade request: whatever the answer, the connection ends after it.
+            keepAlive = false
+            if let problem = WebSocketUpgrade.problem(with: head) {
+                respondLocally(status: .badRequest, reason: problem, head: head)
+                return
+            }
+            if !WebSocketUpgrade.originAllowed(head.headers, config: route.config.websocket) {
+                let origin = head.headers.first(name: "origin") ?? "none"
+                respondLocally(status: .forbidden, reason: "WebSocket origin \(origin) is not allowed", head: head)
+                return
+            }
+        }
+
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             context.writeAndFlush(
                 wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
@@ -113,15 +128,19 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler {
         forwarded.uri = String(target.originForm)
         forwarded.headers.remove(name: "expect")
         let chunked = head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
-        let upstreamHead = rewriter.upstreamHead(
+        var upstreamHead = rewriter.upstreamHead(
             for: forwarded,
             clientAddress: context.channel.remoteAddress,
             bodyIsChunked: chunked,
             stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(route: route.config, requestHeaders: head.headers)
         )
+        if isWebSocket {
+            WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
+        }
         let stream = ProxyStream(
             route: route,
             upstreamHead: upstreamHead,
+            isWebSocket: isWebSocket,
             pool: proxy.pools.pool(for: context.eventLoop),
             eventLoop: context.eventLoop,
             downstream: self,
@@ -234,5 +253,35 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
 
     func streamFinished() {
         stream = nil
+    }
+
+    func beginTunnel(upstreamHead head: HTTPResponseHead) -> (any TunnelEndpoint)? {
+        guard let context else { return nil }
+        var headers = head.headers
+        headers.replaceOrAdd(name: "connection", value: "Upgrade")
+        headers.replaceOrAdd(name: "upgrade", value: "websocket")
+        let switching = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers)
+        context.writeAndFlush(wrapOutboundOut(.head(switching)), promise: nil)
+
+        // From here on the connection carries WebSocket frames: the HTTP handlers leave, bytes the decoder held
+        // go on to the tunnel handler.
+        let channel = context.channel
+        let sync = context.pipeline.syncOperations
+        let tunnelHandler = ChannelTunnelHandler(side: .downstream)
+        do {
+            try sync.addHandler(tunnelHandler)
+            sync.removeHandler(try sync.handler(type: HTTPServerProtocolErrorHandler.self), promise: nil)
+            sync.removeHandler(try sync.handler(type: HTTPServerPipelineHandler.self), promise: nil)
+            sync.removeHandler(context: context, promise: nil)
+            sync.removeHandler(try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+            sync.removeHandler(try sync.handler(type: HTTPResponseEncoder.self), promise: nil)
+        } catch {
+            logger.error("cannot switch the connection to WebSocket: \(error)")
+            channel.close(promise: nil)
+            return nil
+        }
+        stream = nil
+        channel.read()
+        return tunnelHandler
     }
 }

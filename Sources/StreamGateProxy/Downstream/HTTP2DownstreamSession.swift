@@ -11,6 +11,8 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
     private let eventLoop: any EventLoop
     private let clientAddress: SocketAddress?
     private let allocator: ByteBufferAllocator
+    /// Extended CONNECT for WebSockets (RFC 8441) is accepted (and SETTINGS_ENABLE_CONNECT_PROTOCOL advertised).
+    private let acceptsWebSockets: Bool
     private let logger: Logger
 
     init(
@@ -19,8 +21,10 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         eventLoop: any EventLoop,
         clientAddress: SocketAddress?,
         allocator: ByteBufferAllocator,
+        acceptsWebSockets: Bool,
         logger: Logger
     ) {
+        self.acceptsWebSockets = acceptsWebSockets
         self.proxy = proxy
         self.rewriter = RequestHeaderRewriter(scheme: scheme)
         self.eventLoop = eventLoop
@@ -32,10 +36,16 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) {
         var logger = logger
         logger[metadataKey: "stream"] = "\(stream.streamID)"
-        let method = HTTPMethod(rawValue: head.method)
-        if method == .CONNECT {
-            respondLocally(stream, status: .notImplemented, reason: "CONNECT is not supported", logger: logger)
+        var method = HTTPMethod(rawValue: head.method)
+        let isWebSocket = method == .CONNECT && head.extendedProtocol?.lowercased() == "websocket"
+        if method == .CONNECT && !(isWebSocket && acceptsWebSockets) {
+            let reason = head.extendedProtocol.map { "CONNECT for \($0) is not supported" } ?? "CONNECT is not supported"
+            respondLocally(stream, status: .notImplemented, reason: reason, logger: logger)
             return
+        }
+        if isWebSocket {
+            // RFC 8441 section 5: the tunnel becomes an HTTP/1.1 Upgrade toward the upstream.
+            method = .GET
         }
         let target: RequestTarget
         do {
@@ -50,6 +60,12 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
             return
         }
 
+        if isWebSocket && !WebSocketUpgrade.originAllowed(head.headers, config: route.config.websocket) {
+            let origin = head.headers.first(name: "origin") ?? "none"
+            respondLocally(stream, status: .forbidden, reason: "WebSocket origin \(origin) is not allowed", logger: logger)
+            return
+        }
+
         var headers = head.headers
         if let authority = head.authority {
             headers.replaceOrAdd(name: "host", value: authority)
@@ -60,18 +76,22 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
             headers.replaceOrAdd(name: "cookie", value: cookies.joined(separator: "; "))
         }
         let request = HTTPRequestHead(version: .http1_1, method: method, uri: String(target.originForm), headers: headers)
-        let hasBody = !head.endStream
-        let upstreamHead = rewriter.upstreamHead(
+        let hasBody = !head.endStream && !isWebSocket
+        var upstreamHead = rewriter.upstreamHead(
             for: request,
             clientAddress: clientAddress,
             bodyIsChunked: hasBody && !headers.contains(name: "content-length"),
             stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(route: route.config, requestHeaders: headers)
         )
+        if isWebSocket {
+            WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
+        }
         let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)
         stream.observer = downstream
         let proxyStream = ProxyStream(
             route: route,
             upstreamHead: upstreamHead,
+            isWebSocket: isWebSocket,
             pool: proxy.pools.pool(for: eventLoop),
             eventLoop: eventLoop,
             downstream: downstream,
@@ -79,6 +99,10 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         )
         downstream.proxyStream = proxyStream
         proxyStream.start()
+        if isWebSocket {
+            // The CONNECT stream stays open for the tunnel; the upgrade request itself has no body.
+            proxyStream.receiveRequestEnd()
+        }
     }
 
     private func respondLocally(_ stream: HTTP2ServerStream, status: HTTPResponseStatus, reason: String, logger: Logger) {

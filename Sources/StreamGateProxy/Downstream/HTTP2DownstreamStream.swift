@@ -10,6 +10,10 @@ final class HTTP2DownstreamStream {
     /// Strong until the proxy stream finishes; the cycle with `ProxyStream` is what keeps both alive meanwhile.
     var proxyStream: ProxyStream?
     private var requestBodyPaused = false
+    /// Set once the stream carries a WebSocket (RFC 8441): DATA in both directions is the tunnel's bytes.
+    weak var tunnel: WebSocketTunnel?
+    /// Keeps this adapter alive while it is a tunnel endpoint (the HTTP/2 stream holds it weakly).
+    private var retainedForTunnel: HTTP2DownstreamStream?
 
     init(stream: HTTP2ServerStream, isHeadRequest: Bool) {
         self.stream = stream
@@ -54,13 +58,67 @@ extension HTTP2DownstreamStream: DownstreamResponder {
 
     func streamFinished() {
         proxyStream = nil
-        // Whatever the client still sends is not wanted: keep its window open.
+        if retainedForTunnel == nil {
+            // Whatever the client still sends is not wanted: keep its window open.
+            stream.consumeAllReceived()
+        }
+    }
+
+    func beginTunnel(upstreamHead head: HTTPResponseHead) -> (any TunnelEndpoint)? {
+        // RFC 8441 section 5: a 2xx answers the extended CONNECT; Sec-WebSocket-Accept has no place in HTTP/2.
+        var headers = HTTPHeaders()
+        for name in ["sec-websocket-protocol", "sec-websocket-extensions"] {
+            for value in head.headers[name] {
+                headers.add(name: name, value: value)
+            }
+        }
+        stream.sendHead(status: 200, headers: headers, endStream: false)
+        stream.flush()
+        retainedForTunnel = self
+        return self
+    }
+}
+
+extension HTTP2DownstreamStream: TunnelEndpoint {
+    func write(_ buffer: ByteBuffer) {
+        stream.sendBody(buffer)
+    }
+
+    func flush() {
+        stream.flush()
+    }
+
+    var isWritable: Bool {
+        stream.canTakeResponseBody
+    }
+
+    func pauseReading() {
+        requestBodyPaused = true
+    }
+
+    func resumeReading() {
+        requestBodyPaused = false
         stream.consumeAllReceived()
+    }
+
+    func closeAfterFlush() {
+        stream.sendEnd()
+        stream.flush()
+        retainedForTunnel = nil
     }
 }
 
 extension HTTP2DownstreamStream: HTTP2StreamObserver {
     func http2RequestBody(_ buffer: ByteBuffer) {
+        if let tunnel {
+            let bytes = buffer.readableBytes
+            tunnel.received(buffer, from: .downstream)
+            tunnel.readComplete(from: .downstream)
+            if !requestBodyPaused {
+                stream.consume(bytes)
+            }
+            return
+        }
         guard let proxyStream else {
             stream.consume(buffer.readableBytes)
             return
@@ -74,14 +132,20 @@ extension HTTP2DownstreamStream: HTTP2StreamObserver {
     }
 
     func http2RequestEnd() {
+        tunnel?.closed(.downstream)
         proxyStream?.receiveRequestEnd()
     }
 
     func http2ResponseCapacityAvailable() {
+        tunnel?.becameWritable(.downstream)
         proxyStream?.downstreamBecameWritable()
     }
 
     func http2StreamClosed(errorCode: UInt32) {
+        let tunnel = self.tunnel
+        self.tunnel = nil
+        retainedForTunnel = nil
+        tunnel?.closed(.downstream)
         let proxyStream = self.proxyStream
         self.proxyStream = nil
         proxyStream?.downstreamClosed()

@@ -76,6 +76,19 @@ struct EventStreamFilter {
         return leadingBOM.applied(to: chunk, allocator: allocator)
     }
 
+    /// Like `forward(_:allocator:)`, but only up to and including the first event boundary in `chunk`: what to
+    /// forward, and whether a boundary was reached (the stream may end right after those bytes).
+    mutating func forwardToBoundary(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) -> (ByteBuffer, Bool) {
+        let (leadingBOM, boundaryEnd) = scanner.scan(chunk, stoppingAtBoundary: true)
+        var slice = chunk
+        if let boundaryEnd {
+            slice = chunk.getSlice(at: chunk.readerIndex, length: boundaryEnd) ?? chunk
+        }
+        upstreamBytes += slice.readableBytes
+        let forwarded = wroteAhead && leadingBOM != .none ? leadingBOM.applied(to: slice, allocator: allocator) : slice
+        return (forwarded, boundaryEnd != nil)
+    }
+
     /// A heartbeat comment when the stream stands at an event boundary; nil in the middle of an event.
     mutating func heartbeat() -> ByteBuffer? {
         guard scanner.isAtEventBoundary else { return nil }

@@ -78,14 +78,21 @@ struct EventStreamScanner {
     ///   chunk so that a leading BOM does not end up after them. Ignore it when nothing was written ahead.
     @discardableResult
     mutating func scan(_ bytes: ByteBuffer) -> LeadingBOM {
+        scan(bytes, stoppingAtBoundary: false).leadingBOM
+    }
+
+    /// Scans `bytes` like `scan(_:)`; with `stoppingAtBoundary`, stops right after the first event boundary in
+    /// the chunk and returns how many of its bytes lead up to it (`boundaryEnd`), leaving the rest unscanned: for
+    /// a stream that must end at the next boundary.
+    mutating func scan(_ bytes: ByteBuffer, stoppingAtBoundary: Bool) -> (leadingBOM: LeadingBOM, boundaryEnd: Int?) {
         bytes.withUnsafeReadableBytes { chunk in
             var adjustment = LeadingBOM.none
             var start = 0
             if case .matching = leadingBOM {
                 (adjustment, start) = matchLeadingBOM(chunk)
             }
-            scanLines(chunk, from: start)
-            return adjustment
+            let end = scanLines(chunk, from: start, stoppingAtBoundary: stoppingAtBoundary)
+            return (adjustment, end)
         }
     }
 
@@ -120,7 +127,7 @@ struct EventStreamScanner {
     }
 
     /// Runs the line state machine over `chunk[start...]`.
-    private mutating func scanLines(_ chunk: UnsafeRawBufferPointer, from start: Int) {
+    private mutating func scanLines(_ chunk: UnsafeRawBufferPointer, from start: Int, stoppingAtBoundary: Bool) -> Int? {
         // Where the `id` value on the current line starts in this chunk (0 when it began in an earlier one).
         var idStart = 0
         var index = start
@@ -137,6 +144,9 @@ struct EventStreamScanner {
                 endLine(chunk, idStart: idStart, end: index)
                 pendingCR = byte == ASCII.cr
                 index += 1
+                if stoppingAtBoundary && isAtEventBoundary {
+                    return index
+                }
                 continue
             }
             switch line {
@@ -169,6 +179,7 @@ struct EventStreamScanner {
         if case .idValue = line {
             keepIDBytes(chunk, from: idStart)
         }
+        return nil
     }
 
     /// The state after the first byte of a line.

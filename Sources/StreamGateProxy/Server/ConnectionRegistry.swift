@@ -29,6 +29,13 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
+    /// Tells every connection the drain period is over (WebSocket tunnels send Close 1001 to both sides).
+    func goAwayAll() {
+        for channel in channels.withLock({ Array($0.values) }) {
+            channel.pipeline.fireUserInboundEventTriggered(ProxyGoingAwayEvent())
+        }
+    }
+
     func closeAll() {
         for channel in channels.withLock({ Array($0.values) }) {
             channel.close(promise: nil)

@@ -19,9 +19,14 @@ struct DownstreamPipeline {
 
     func configure(_ version: HTTPVersion, channel: any Channel, logger: Logger) throws {
         let sync = channel.pipeline.syncOperations
+        logger.debug("connection speaks \(version == .http2 ? "HTTP/2" : "HTTP/1.1")")
         switch version {
         case .http1:
-            try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+            // NIO's server pipeline, with a decoder that hands on the bytes after a WebSocket upgrade request.
+            try sync.addHandler(HTTPResponseEncoder())
+            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+            try sync.addHandler(HTTPServerPipelineHandler())
+            try sync.addHandler(HTTPServerProtocolErrorHandler())
             try sync.addHandler(HTTP1DownstreamHandler(proxy: proxy, scheme: scheme, logger: logger))
         case .http2:
             var logger = logger
@@ -32,11 +37,13 @@ struct DownstreamPipeline {
                 eventLoop: channel.eventLoop,
                 clientAddress: channel.remoteAddress,
                 allocator: channel.allocator,
+                acceptsWebSockets: listener.http2.websocket,
                 logger: logger
             )
             let settings = HTTP2ServerSettings(
                 maxConcurrentStreams: listener.http2.maxConcurrentStreams,
-                initialWindowSize: listener.http2.initialWindowSize
+                initialWindowSize: listener.http2.initialWindowSize,
+                enableConnectProtocol: listener.http2.websocket
             )
             try sync.addHandler(HTTP2ServerConnectionHandler(settings: settings, delegate: session, logger: logger))
         }

@@ -84,6 +84,8 @@ public final class ProxyServer: Service, Sendable {
         }
         if connections.count > 0 {
             logger.info("closing \(connections.count) connections still open after the drain period")
+            connections.goAwayAll()
+            try? await Task.sleep(for: .milliseconds(200))
             connections.closeAll()
         }
         for future in context.pools.closeAll() {

@@ -22,6 +22,9 @@ protocol DownstreamResponder: AnyObject {
     func resumeRequestBody()
     /// The stream is over; the responder drops its reference to it.
     func streamFinished()
+    /// The upstream accepted a WebSocket upgrade (`head` is its 101, hop-by-hop fields removed): answer the client
+    /// (HTTP/1.1: 101; HTTP/2: 200) and return the client side of the tunnel, or nil when it cannot be made.
+    func beginTunnel(upstreamHead head: HTTPResponseHead) -> (any TunnelEndpoint)?
 }
 
 /// A response StreamGate makes itself (404, 502, 504, ...): a short text body naming the reason.

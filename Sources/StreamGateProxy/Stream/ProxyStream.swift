@@ -11,11 +11,15 @@ final class ProxyStream {
         case connecting
         case awaitingHead
         case streaming
+        /// The upstream answered a WebSocket upgrade with 101; the tunnel is set up once the codec is done.
+        case upgrading
         case finished
     }
 
     let route: Route
     private let upstreamHead: HTTPRequestHead
+    /// The request is a WebSocket handshake (HTTP/1.1 Upgrade or HTTP/2 extended CONNECT).
+    private let isWebSocket: Bool
     private let pool: UpstreamConnectionPool
     private let eventLoop: any EventLoop
     private var logger: Logger
@@ -53,6 +57,7 @@ final class ProxyStream {
     init(
         route: Route,
         upstreamHead: HTTPRequestHead,
+        isWebSocket: Bool = false,
         pool: UpstreamConnectionPool,
         eventLoop: any EventLoop,
         downstream: any DownstreamResponder,
@@ -60,6 +65,7 @@ final class ProxyStream {
     ) {
         self.route = route
         self.upstreamHead = upstreamHead
+        self.isWebSocket = isWebSocket
         self.pool = pool
         self.eventLoop = eventLoop
         self.downstream = downstream
@@ -333,6 +339,14 @@ final class ProxyStream {
 extension ProxyStream: UpstreamResponseDelegate {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
         guard phase == .awaitingHead else { return }
+        if isWebSocket && head.status == .switchingProtocols {
+            phase = .upgrading
+            // The response decoder is still inside this read; switch the pipelines once it has returned.
+            eventLoop.assumeIsolated().execute { [self] in
+                completeUpgrade(ResponseHeaderRewriter.downstreamHead(for: head))
+            }
+            return
+        }
         phase = .streaming
         lastActivity = .now()
         upstreamKeepAlive = head.isKeepAlive
@@ -363,7 +377,7 @@ extension ProxyStream: UpstreamResponseDelegate {
         let now = NIODeadline.now()
         lastActivity = now
         lastClientWrite = now
-        guard var filter = eventStream else {
+        guard eventStream != nil else {
             downstream.sendResponseBody(buffer)
             if !downstream.canTakeResponseBody {
                 upstream?.handler.pauseReading()
@@ -371,8 +385,21 @@ extension ProxyStream: UpstreamResponseDelegate {
             return
         }
         flushHeldHead()
-        let forwarded = filter.forward(buffer, allocator: upstream?.channel.allocator ?? ByteBufferAllocator())
-        eventStream = filter
+        // Mutated in place through the optional: no copy of the scanner's state per chunk.
+        let allocator = upstream?.channel.allocator ?? ByteBufferAllocator()
+        if endsAtNextBoundary {
+            // max_lifetime has passed: forward up to the first boundary in this chunk and end there.
+            let (forwarded, reachedBoundary) = eventStream?.forwardToBoundary(buffer, allocator: allocator) ?? (buffer, false)
+            if forwarded.readableBytes > 0 {
+                downstream.sendResponseBody(forwarded)
+            }
+            if reachedBoundary {
+                downstream.flushResponse()
+                endStreaming(reason: "max_lifetime \(route.config.timeouts.maxLifetime.configText) reached")
+            }
+            return
+        }
+        let forwarded = eventStream?.forward(buffer, allocator: allocator) ?? buffer
         if forwarded.readableBytes > 0 {
             downstream.sendResponseBody(forwarded)
         }
@@ -380,14 +407,41 @@ extension ProxyStream: UpstreamResponseDelegate {
             heartbeatWaitsForBoundary = false
             armTimer()
         }
-        if endsAtNextBoundary && filter.isAtEventBoundary {
-            downstream.flushResponse()
-            endStreaming(reason: "max_lifetime \(route.config.timeouts.maxLifetime.configText) reached")
-            return
-        }
         if !downstream.canTakeResponseBody {
             upstream?.handler.pauseReading()
         }
+    }
+
+    /// Hands the client and upstream connections to a `WebSocketTunnel`; this stream's work ends here.
+    private func completeUpgrade(_ head: HTTPResponseHead) {
+        guard phase == .upgrading, let upstream, let downstream else { return }
+        let upstreamEndpoint: ChannelTunnelHandler
+        do {
+            upstreamEndpoint = try upstream.convertToTunnel()
+        } catch {
+            logger.error("cannot switch the upstream connection to WebSocket: \(error)")
+            upstream.close()
+            self.upstream = nil
+            downstream.abortResponse()
+            finish()
+            return
+        }
+        self.upstream = nil
+        guard let downstreamEndpoint = downstream.beginTunnel(upstreamHead: head) else {
+            upstream.close()
+            finish()
+            return
+        }
+        logger.debug("WebSocket tunnel open")
+        WebSocketTunnel(
+            downstream: downstreamEndpoint,
+            upstream: upstreamEndpoint,
+            config: route.config.websocket,
+            eventLoop: eventLoop,
+            allocator: upstream.channel.allocator,
+            logger: logger
+        ).start()
+        finish()
     }
 
     func upstreamResponseEnd() {
@@ -431,7 +485,7 @@ extension ProxyStream: UpstreamResponseDelegate {
                 return
             }
             fail(status: .badGateway, reason: "upstream failed before responding: \(error)")
-        case .streaming:
+        case .streaming, .upgrading:
             logger.warning("upstream failed mid-response: \(error); cutting the client stream")
             upstream?.close()
             upstream = nil

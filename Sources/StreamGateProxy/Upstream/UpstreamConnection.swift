@@ -36,6 +36,24 @@ final class UpstreamConnection {
         channel.flush()
     }
 
+    /// Turns the connection into a raw byte pipe after a 101 response: the HTTP codec and handler leave the
+    /// pipeline; bytes the decoder already held go on to the returned tunnel handler.
+    func convertToTunnel() throws -> ChannelTunnelHandler {
+        let sync = channel.pipeline.syncOperations
+        let tunnelHandler = ChannelTunnelHandler(side: .upstream)
+        handler.delegate = nil
+        handler.resumeReading()
+        try sync.addHandler(tunnelHandler)
+        sync.removeHandler(handler, promise: nil)
+        sync.removeHandler(try sync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+        sync.removeHandler(try sync.handler(type: HTTPRequestEncoder.self), promise: nil)
+        if let validator = try? sync.handler(type: NIOHTTPRequestHeadersValidator.self) {
+            sync.removeHandler(validator, promise: nil)
+        }
+        channel.read()
+        return tunnelHandler
+    }
+
     func close() {
         handler.delegate = nil
         channel.close(promise: nil)

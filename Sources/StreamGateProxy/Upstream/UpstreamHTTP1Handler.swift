@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// The last handler of an upstream HTTP/1.1 connection: hands decoded response parts to the stream using the
 /// connection, and gates socket reads so a stream can stop the upstream while its client cannot take more bytes.
-final class UpstreamHTTP1Handler: ChannelDuplexHandler {
+final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

@@ -1,0 +1,122 @@
+import NIOCore
+
+/// The last handler of a TCP channel whose bytes a tunnel carries (downstream after the 101, or upstream):
+/// passes bytes to the tunnel, reads only while the tunnel lets it, and reports writability and closure.
+final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler, TunnelEndpoint {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Set by the tunnel when it starts; bytes that arrive before (left over from the HTTP decoder) wait for it.
+    weak var tunnel: WebSocketTunnel? {
+        didSet {
+            guard let tunnel, !early.isEmpty else { return }
+            let waiting = early
+            early.removeAll()
+            for buffer in waiting {
+                tunnel.received(buffer, from: side)
+            }
+            tunnel.readComplete(from: side)
+        }
+    }
+    let side: TunnelSide
+    private var early: [ByteBuffer] = []
+    private var context: ChannelHandlerContext?
+    private var readsPaused = false
+    private var readPending = false
+
+    init(side: TunnelSide) {
+        self.side = side
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        if let tunnel {
+            tunnel.received(buffer, from: side)
+        } else {
+            early.append(buffer)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        tunnel?.readComplete(from: side)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            tunnel?.becameWritable(side)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tunnel?.closed(side)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ProxyGoingAwayEvent {
+            tunnel?.goAway()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: TunnelEndpoint
+
+    func write(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    var isWritable: Bool {
+        context?.channel.isWritable ?? false
+    }
+
+    func pauseReading() {
+        readsPaused = true
+    }
+
+    func resumeReading() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func closeAfterFlush() {
+        guard let context else { return }
+        let marker = context.channel.allocator.buffer(capacity: 0)
+        context.writeAndFlush(wrapOutboundOut(marker)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// Sent to every downstream connection when the drain period of a shutdown is over, just before they are
+/// closed: WebSocket tunnels send Close 1001 (going away) to both sides.
+struct ProxyGoingAwayEvent: Sendable {}
