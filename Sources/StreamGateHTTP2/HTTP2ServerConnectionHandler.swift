@@ -167,7 +167,12 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
 
     func submitResponse(_ stream: HTTP2ServerStream, status: Int, headers: HTTPHeaders, withBody: Bool) {
         guard let session else { return }
-        let result = session.submitResponse(streamID: stream.streamID, status: status, headers: headers, withBody: withBody)
+        let result = session.submitResponse(
+            streamID: stream.streamID,
+            status: status,
+            headers: headers,
+            withBody: withBody
+        )
         if result != 0 {
             logger.info("HTTP/2: cannot submit response on stream \(stream.streamID): \(result)")
         }

@@ -123,7 +123,11 @@ public final class TLSContext: @unchecked Sendable {
         }
         func fail(_ field: TLSContextError.Field, _ what: String) -> TLSContextError {
             SSL_CTX_free(context)
-            return TLSContextError(certificateIndex: index, field: field, message: "\(what): \(OpenSSLError.drainQueue())")
+            return TLSContextError(
+                certificateIndex: index,
+                field: field,
+                message: "\(what): \(OpenSSLError.drainQueue())"
+            )
         }
         guard sg_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1 else {
             throw fail(.other, "cannot require TLS 1.2")
@@ -141,7 +145,10 @@ public final class TLSContext: @unchecked Sendable {
             throw fail(.privateKey, "cannot load private key \(files.privateKeyPath)")
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
-            throw fail(.privateKey, "private key \(files.privateKeyPath) does not match certificate \(files.certificatePath)")
+            throw fail(
+                .privateKey,
+                "private key \(files.privateKeyPath) does not match certificate \(files.certificatePath)"
+            )
         }
         return context
     }

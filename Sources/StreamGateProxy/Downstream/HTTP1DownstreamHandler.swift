@@ -132,7 +132,10 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
             for: forwarded,
             clientAddress: context.channel.remoteAddress,
             bodyIsChunked: chunked,
-            stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(route: route.config, requestHeaders: head.headers)
+            stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(
+                route: route.config,
+                requestHeaders: head.headers
+            )
         )
         if isWebSocket {
             WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)

@@ -39,7 +39,8 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         var method = HTTPMethod(rawValue: head.method)
         let isWebSocket = method == .CONNECT && head.extendedProtocol?.lowercased() == "websocket"
         if method == .CONNECT && !(isWebSocket && acceptsWebSockets) {
-            let reason = head.extendedProtocol.map { "CONNECT for \($0) is not supported" } ?? "CONNECT is not supported"
+            let reason =
+                head.extendedProtocol.map { "CONNECT for \($0) is not supported" } ?? "CONNECT is not supported"
             respondLocally(stream, status: .notImplemented, reason: reason, logger: logger)
             return
         }
@@ -56,13 +57,23 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         }
         let host = head.authority ?? head.headers.first(name: "host")
         guard let route = proxy.routes.route(host: host, path: target.path) else {
-            respondLocally(stream, status: .notFound, reason: "no route for \(host ?? "")\(target.path)", logger: logger)
+            respondLocally(
+                stream,
+                status: .notFound,
+                reason: "no route for \(host ?? "")\(target.path)",
+                logger: logger
+            )
             return
         }
 
         if isWebSocket && !WebSocketUpgrade.originAllowed(head.headers, config: route.config.websocket) {
             let origin = head.headers.first(name: "origin") ?? "none"
-            respondLocally(stream, status: .forbidden, reason: "WebSocket origin \(origin) is not allowed", logger: logger)
+            respondLocally(
+                stream,
+                status: .forbidden,
+                reason: "WebSocket origin \(origin) is not allowed",
+                logger: logger
+            )
             return
         }
 
@@ -75,7 +86,12 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         if cookies.count > 1 {
             headers.replaceOrAdd(name: "cookie", value: cookies.joined(separator: "; "))
         }
-        let request = HTTPRequestHead(version: .http1_1, method: method, uri: String(target.originForm), headers: headers)
+        let request = HTTPRequestHead(
+            version: .http1_1,
+            method: method,
+            uri: String(target.originForm),
+            headers: headers
+        )
         let hasBody = !head.endStream && !isWebSocket
         var upstreamHead = rewriter.upstreamHead(
             for: request,
@@ -105,7 +121,8 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         }
     }
 
-    private func respondLocally(_ stream: HTTP2ServerStream, status: HTTPResponseStatus, reason: String, logger: Logger) {
+    private func respondLocally(_ stream: HTTP2ServerStream, status: HTTPResponseStatus, reason: String, logger: Logger)
+    {
         logger.info("\(status.code) \(status.reasonPhrase): \(reason)")
         let (head, body) = LocalResponse.make(status: status, reason: reason, allocator: allocator)
         stream.sendHead(status: Int(head.status.code), headers: head.headers, endStream: false)

@@ -127,7 +127,8 @@ struct EventStreamScanner {
     }
 
     /// Runs the line state machine over `chunk[start...]`.
-    private mutating func scanLines(_ chunk: UnsafeRawBufferPointer, from start: Int, stoppingAtBoundary: Bool) -> Int? {
+    private mutating func scanLines(_ chunk: UnsafeRawBufferPointer, from start: Int, stoppingAtBoundary: Bool) -> Int?
+    {
         // Where the `id` value on the current line starts in this chunk (0 when it began in an earlier one).
         var idStart = 0
         var index = start

@@ -27,7 +27,11 @@ final class ALPNProtocolSwitch: ChannelInboundHandler, RemovableChannelHandler {
             logger[metadataKey: "sni"] = "\(name)"
         }
         do {
-            try pipeline.configure(completed.alpnProtocol == "h2" ? .http2 : .http1, channel: context.channel, logger: logger)
+            try pipeline.configure(
+                completed.alpnProtocol == "h2" ? .http2 : .http1,
+                channel: context.channel,
+                logger: logger
+            )
         } catch {
             logger.error("cannot set up the connection: \(error)")
             context.close(promise: nil)

@@ -99,7 +99,11 @@ public final class ProxyServer: Service, Sendable {
         let baseLogger = logger
         let tlsContext = tlsContexts[listener.name]
         let handshakeTimeout = TimeAmount(listener.tls?.handshakeTimeout ?? .seconds(10))
-        let pipeline = DownstreamPipeline(proxy: context, listener: listener, scheme: tlsContext == nil ? "http" : "https")
+        let pipeline = DownstreamPipeline(
+            proxy: context,
+            listener: listener,
+            scheme: tlsContext == nil ? "http" : "https"
+        )
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

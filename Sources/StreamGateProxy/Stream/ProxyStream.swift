@@ -259,7 +259,10 @@ final class ProxyStream {
         case .idle where phase != .streaming:
             fail(status: .gatewayTimeout, reason: "upstream idle for \(timeouts.idle.configText) before responding")
         case .maxLifetime where phase != .streaming:
-            fail(status: .gatewayTimeout, reason: "max_lifetime \(timeouts.maxLifetime.configText) reached before a response")
+            fail(
+                status: .gatewayTimeout,
+                reason: "max_lifetime \(timeouts.maxLifetime.configText) reached before a response"
+            )
         case .idle:
             endStreaming(reason: "no bytes for \(timeouts.idle.configText) (idle timeout)")
         case .maxLifetime:
@@ -389,7 +392,8 @@ extension ProxyStream: UpstreamResponseDelegate {
         let allocator = upstream?.channel.allocator ?? ByteBufferAllocator()
         if endsAtNextBoundary {
             // max_lifetime has passed: forward up to the first boundary in this chunk and end there.
-            let (forwarded, reachedBoundary) = eventStream?.forwardToBoundary(buffer, allocator: allocator) ?? (buffer, false)
+            let (forwarded, reachedBoundary) =
+                eventStream?.forwardToBoundary(buffer, allocator: allocator) ?? (buffer, false)
             if forwarded.readableBytes > 0 {
                 downstream.sendResponseBody(forwarded)
             }

@@ -209,7 +209,9 @@ final class WebSocketTunnel {
         guard !closing else { return }
         logger.info("WebSocket closing with \(code): \(reason)")
         if fromUpstream.isAtFrameBoundary {
-            downstream.write(WebSocketControlFrame.close(code: code, reason: reason, masked: false, allocator: allocator))
+            downstream.write(
+                WebSocketControlFrame.close(code: code, reason: reason, masked: false, allocator: allocator)
+            )
         }
         if fromClient.isAtFrameBoundary {
             upstream.write(WebSocketControlFrame.close(code: code, reason: reason, masked: true, allocator: allocator))
