@@ -96,6 +96,14 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case IdleStateHandler.IdleStateEvent.read = event, streams.isEmpty {
+            logger.debug("closing idle HTTP/2 connection")
+            goingAway = true
+            session?.submitGracefulGoaway()
+            flushOutput()
+            closeIfDone()
+            return
+        }
         if event is ChannelShouldQuiesceEvent {
             goingAway = true
             session?.submitGracefulGoaway()

@@ -72,6 +72,15 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case IdleStateHandler.IdleStateEvent.read = event, stream == nil, requestHead == nil {
+            logger.debug("closing idle keep-alive connection")
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         let stream = self.stream
         self.stream = nil

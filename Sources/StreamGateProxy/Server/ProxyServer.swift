@@ -119,6 +119,8 @@ public final class ProxyServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    // Closes connections that carry no stream and send nothing (keep-alive, like nginx's 75 s).
+                    try sync.addHandler(IdleStateHandler(readTimeout: Self.idleConnectionTimeout))
                     if let tlsContext {
                         try sync.addHandler(
                             TLSServerHandler(context: tlsContext, handshakeTimeout: handshakeTimeout, logger: logger)
@@ -132,6 +134,9 @@ public final class ProxyServer: Service, Sendable {
             .bind(host: listener.address.host, port: listener.address.port)
             .get()
     }
+
+    /// How long a downstream connection with no stream in flight may stay silent before it is closed.
+    static let idleConnectionTimeout = TimeAmount.seconds(75)
 
     /// `127.0.0.1:8080` / `[::1]:8080`.
     static func describe(_ address: SocketAddress) -> String {
