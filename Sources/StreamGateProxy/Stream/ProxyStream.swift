@@ -292,16 +292,17 @@ final class ProxyStream {
     private func endStreaming(reason: String) {
         upstream?.close()
         upstream = nil
+        flushHeldHead()
+        let downstream = self.downstream
+        finish()
         if eventStream != nil {
             logger.info("event stream ended: \(reason)")
-            flushHeldHead()
             downstream?.sendResponseEnd()
             downstream?.flushResponse()
         } else {
             logger.info("stream cut: \(reason)")
             downstream?.abortResponse()
         }
-        finish()
     }
 
     private func flushHeldHead() {
@@ -318,6 +319,8 @@ final class ProxyStream {
         logger.warning("\(status.code) \(status.reasonPhrase): \(reason)")
         upstream?.close()
         upstream = nil
+        let downstream = self.downstream
+        finish()
         if let downstream {
             let (head, body) = LocalResponse.make(status: status, reason: reason, allocator: ByteBufferAllocator())
             downstream.sendResponseHead(head)
@@ -325,7 +328,6 @@ final class ProxyStream {
             downstream.sendResponseEnd()
             downstream.flushResponse()
         }
-        finish()
     }
 
     private func finish() {
@@ -451,8 +453,6 @@ extension ProxyStream: UpstreamResponseDelegate {
     func upstreamResponseEnd() {
         guard phase == .streaming else { return }
         flushHeldHead()
-        downstream?.sendResponseEnd()
-        downstream?.flushResponse()
         if let upstream {
             if upstreamKeepAlive && requestFullySent {
                 pool.release(upstream, group: route.upstream)
@@ -461,7 +461,12 @@ extension ProxyStream: UpstreamResponseDelegate {
             }
             self.upstream = nil
         }
+        // Finished before the end goes out: an HTTP/2 stream closes while it is flushed, and that close must not
+        // read as the client going away.
+        let downstream = self.downstream
         finish()
+        downstream?.sendResponseEnd()
+        downstream?.flushResponse()
     }
 
     func upstreamReadComplete() {
