@@ -7,7 +7,9 @@ import NIOHTTP1
 /// event then silence; `/slow` never answers; `/headers` the request head as JSON (`OriginRequestEcho`); `/echo`
 /// streams the request body back; `/hop-by-hop` 200 with hop-by-hop response headers (`Connection: X-Origin-Hop`,
 /// `X-Origin-Hop`, `Keep-Alive`, `Proxy-Connection`, `Trailer`) and one end-to-end header `X-Origin-End-To-End`;
-/// `/status/NNN` that status; anything else 404 "origin 404".
+/// `/status/NNN` that status; the event-stream test endpoints of `OriginSSEEndpoints` (`/sse-split`, `/sse-crlf`,
+/// `/sse-cached`, `/sse-resume`, `/sse-page`); `/page`, `/report` and `/bulk` of `OriginPage`; anything else 404
+/// "origin 404". Every request is recorded in the origin's `sseRequests`.
 final class OriginHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -20,6 +22,7 @@ final class OriginHandler: ChannelInboundHandler {
         case events(OriginEventStream.Pace, contentType: String)
         case echo
         case never
+        case scripted(OriginSSEScript, request: Int)
     }
 
     private let log: OriginConnectionLog
@@ -38,7 +41,8 @@ final class OriginHandler: ChannelInboundHandler {
             log.requestReceived(head.uri)
             keepAlive = head.isKeepAlive
             echoHeadWritten = false
-            let endpoint = Self.endpoint(for: head)
+            let endpoint = OriginSSEEndpoints.script(for: head, requests: .of(log)).map(Endpoint.scripted)
+                ?? Self.endpoint(for: head)
             self.endpoint = endpoint
         case .body(let bytes):
             if case .echo = endpoint {
@@ -103,6 +107,11 @@ final class OriginHandler: ChannelInboundHandler {
             )
             events = stream
             stream.start()
+        case .scripted(let script, let request):
+            let requests = OriginSSERequestLog.of(log)
+            OriginSSEScriptRunner.start(script, context: context, keepAlive: keepAlive) { id in
+                requests.eventSent(id, request: request)
+            }
         case .never:
             break
         }
@@ -161,6 +170,9 @@ final class OriginHandler: ChannelInboundHandler {
         case "/echo":
             return .echo
         default:
+            if let page = OriginPage.response(path: path, query: components?.queryItems) {
+                return .fixed(page.status, contentType: page.contentType, body: page.body)
+            }
             if path.hasPrefix("/status/"), let code = Int(path.dropFirst("/status/".count)), (200...599).contains(code) {
                 return .fixed(HTTPResponseStatus(statusCode: code), contentType: "text/plain", body: "status \(code)")
             }

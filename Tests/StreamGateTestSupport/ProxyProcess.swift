@@ -14,14 +14,20 @@ public final class ProxyProcess: @unchecked Sendable {
     private var termination: ProcessResult?
 
     /// Starts the proxy and waits up to `startupTimeout` seconds for each name in `listeners` to report its port.
-    public init(yaml: String, listeners: [String] = ["plain"], startupTimeout: TimeInterval = 10) throws {
+    /// `extraArguments` go after `run --config FILE`, e.g. `["--log-level", "debug"]`.
+    public init(
+        yaml: String,
+        listeners: [String] = ["plain"],
+        extraArguments: [String] = [],
+        startupTimeout: TimeInterval = 10
+    ) throws {
         directory = try TemporaryDirectory(prefix: "streamgate-proxy")
         configURL = try directory.write(yaml, to: "streamgate.yaml")
         logURL = try directory.write("", to: "stderr.log")
         logHandle = try FileHandle(forWritingTo: logURL)
         process = Process()
         process.executableURL = try StreamGateBinary.url()
-        process.arguments = ["run", "--config", configURL.path]
+        process.arguments = ["run", "--config", configURL.path] + extraArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = logHandle
         process.standardError = logHandle

@@ -23,6 +23,7 @@ public final class TestOrigin: @unchecked Sendable {
         let children = ChildChannels()
         do {
             channel = try ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in

@@ -1,0 +1,112 @@
+import Foundation
+
+/// A Python 3 child process running one test peer script: it prints `PythonPeerEvent`s on stdout (collected through
+/// a file, so no pipe can fill up), and it is always stopped by its PID (at the latest on deinit).
+public final class PythonPeer: @unchecked Sendable {
+    /// The script's file name, for messages.
+    public let name: String
+    private let directory: TemporaryDirectory
+    private let process: Process
+    private let stdoutURL: URL
+    private let stderrURL: URL
+    private let stdoutHandle: FileHandle
+    private let stderrHandle: FileHandle
+    private let stopped = StopFlag()
+
+    /// Starts `python3 -u SCRIPT arguments...` with `script` inside `directory` (which the peer keeps alive).
+    init(script: URL, arguments: [String], directory: TemporaryDirectory) throws {
+        self.directory = directory
+        name = script.lastPathComponent
+        stdoutURL = try directory.write("", to: "\(name).stdout")
+        stderrURL = try directory.write("", to: "\(name).stderr")
+        stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
+        stderrHandle = try FileHandle(forWritingTo: stderrURL)
+        process = Process()
+        process.executableURL = try PythonPeer.interpreter()
+        process.arguments = ["-u", script.path] + arguments
+        process.currentDirectoryURL = directory.url
+        var environment = ProcessInfo.processInfo.environment
+        for variable in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+            environment[variable] = nil
+        }
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = stdoutHandle
+        process.standardError = stderrHandle
+        try process.run()
+    }
+
+    /// `$STREAMGATE_PYTHON`, or `python3` from `PATH`.
+    static func interpreter() throws -> URL {
+        if let explicit = ProcessInfo.processInfo.environment["STREAMGATE_PYTHON"], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit)
+        }
+        return try ProcessRunner.findInPath("python3")
+    }
+
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Every event printed so far.
+    public var events: [PythonPeerEvent] {
+        PythonPeerEvent.parse(stdout)
+    }
+
+    /// Everything on stdout so far.
+    public var stdout: String {
+        (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? ""
+    }
+
+    /// Everything on stderr so far (Python tracebacks land here).
+    public var stderr: String {
+        (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+    }
+
+    /// The first event called `name` (and satisfying `condition`), waiting up to `timeout` seconds for it.
+    @discardableResult
+    public func waitForEvent(
+        _ name: String,
+        timeout: TimeInterval,
+        where condition: (PythonPeerEvent) -> Bool = { _ in true }
+    ) -> PythonPeerEvent? {
+        var found: PythonPeerEvent?
+        Wait.until(timeout: timeout, interval: 0.02) {
+            found = events.first { $0.name == name && condition($0) }
+            return found != nil
+        }
+        return found
+    }
+
+    /// Waits up to `timeout` seconds for the script to end; its exit code, or nil while it still runs.
+    @discardableResult
+    public func waitForExit(timeout: TimeInterval) -> Int32? {
+        guard Wait.until(timeout: timeout, interval: 0.02, { !process.isRunning }) else { return nil }
+        process.waitUntilExit()
+        return process.shellExitCode
+    }
+
+    /// SIGTERM by PID, up to `timeout` seconds to exit, then SIGKILL. Safe to call twice.
+    public func stop(timeout: TimeInterval = 2) {
+        guard stopped.markStopped() else { return }
+        if process.isRunning {
+            ProcessSignal.terminate(process.processIdentifier)
+            if !Wait.until(timeout: timeout, interval: 0.01, { !process.isRunning }) {
+                ProcessSignal.forceKill(process.processIdentifier)
+            }
+        }
+        process.waitUntilExit()
+        try? stdoutHandle.close()
+        try? stderrHandle.close()
+    }
+
+    /// The script, its events and stderr, for failure messages.
+    public var transcript: String {
+        "--- \(name) stdout ---\n\(stdout)--- \(name) stderr ---\n\(stderr)"
+    }
+
+    deinit {
+        stop(timeout: 1)
+    }
+}

@@ -1,0 +1,127 @@
+extension WebSocketPeers {
+    /// `client.py`: client scenarios on the `websockets` library (see its docstring).
+    static let clientSource = #"""
+    """WebSocket client scenarios on websockets' asyncio API, for StreamGate's end-to-end tests.
+
+    JSON events on stdout, one per line.
+
+    Scenarios: echo (text, binary, 1 MiB, fragmented, extension), close4001, idle (wait for the peer to close), chatty
+    (a message every 500 ms for S seconds).
+    """
+    import argparse
+    import asyncio
+    import hashlib
+    import os
+    import time
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from sgframes import client_tls, emit
+
+
+    def options(arguments):
+        kwargs = {"ping_interval": None, "max_size": 16 * 1024 * 1024, "open_timeout": 5, "close_timeout": 2}
+        if arguments.url.startswith("wss:"):
+            kwargs["ssl"] = client_tls()
+        if arguments.origin:
+            kwargs["origin"] = arguments.origin
+        return kwargs
+
+
+    async def echo(connection):
+        emit("extensions", value=connection.response.headers.get("Sec-WebSocket-Extensions", ""))
+        await connection.send("hello through StreamGate")
+        reply = await connection.recv()
+        emit("echo", kind="text", ok=reply == "hello through StreamGate", length=len(reply))
+
+        binary = bytes(range(256)) * 4
+        await connection.send(binary)
+        reply = await connection.recv()
+        emit("echo", kind="binary", ok=reply == binary, length=len(reply))
+
+        large = os.urandom(1024 * 1024)
+        await connection.send(large)
+        reply = await connection.recv()
+        same = isinstance(reply, bytes) and hashlib.sha256(reply).digest() == hashlib.sha256(large).digest()
+        emit("echo", kind="large", ok=same, length=len(reply))
+
+        parts = ["frag-one ", "frag-two ", "frag-three"]
+        await connection.send(parts)
+        received = []
+        async for fragment in connection.recv_streaming():
+            received.append(fragment)
+        emit("echo", kind="fragmented", ok="".join(received) == "".join(parts), length=len("".join(received)),
+             fragments=len(received))
+        await connection.close()
+
+
+    async def close4001(connection):
+        await connection.send("close:4001")
+        try:
+            message = await asyncio.wait_for(connection.recv(), timeout=5)
+            emit("unexpected", message=message)
+        except ConnectionClosed as error:
+            received = error.rcvd
+            emit("closed", code=received.code if received else "none", reason=received.reason if received else "")
+
+
+    async def idle(connection, seconds):
+        started = time.monotonic()
+        try:
+            message = await asyncio.wait_for(connection.recv(), timeout=seconds)
+            emit("unexpected", message=message)
+        except ConnectionClosed as error:
+            received = error.rcvd
+            emit("closed", code=received.code if received else "none", reason=received.reason if received else "",
+                 after="%.3f" % (time.monotonic() - started))
+        except asyncio.TimeoutError:
+            emit("still_open", after="%.3f" % (time.monotonic() - started))
+
+
+    async def chatty(connection, seconds):
+        started = time.monotonic()
+        count = 0
+        try:
+            while time.monotonic() - started < seconds:
+                text = "tick %d" % count
+                await connection.send(text)
+                reply = await asyncio.wait_for(connection.recv(), timeout=2)
+                if reply != text:
+                    emit("unexpected", message=reply)
+                    return
+                count += 1
+                await asyncio.sleep(0.5)
+            emit("still_open", after="%.3f" % (time.monotonic() - started), messages=count)
+            await connection.close()
+        except ConnectionClosed as error:
+            received = error.rcvd
+            emit("closed", code=received.code if received else "none", after="%.3f" % (time.monotonic() - started),
+                 messages=count)
+
+
+    async def main():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("scenario", choices=["echo", "close4001", "idle", "chatty"])
+        parser.add_argument("url")
+        parser.add_argument("--origin")
+        parser.add_argument("--seconds", type=float, default=5)
+        arguments = parser.parse_args()
+        async with connect(arguments.url, **options(arguments)) as connection:
+            emit("open", status=connection.response.status_code)
+            if arguments.scenario == "echo":
+                await echo(connection)
+            elif arguments.scenario == "close4001":
+                await close4001(connection)
+            elif arguments.scenario == "idle":
+                await idle(connection, arguments.seconds)
+            else:
+                await chatty(connection, arguments.seconds)
+        emit("done")
+
+
+    if __name__ == "__main__":
+        asyncio.run(main())
+
+    """#
+}
