@@ -39,7 +39,7 @@ final class ErrorReportingTests: XCTestCase {
             """
         assertErrors(yaml, [
             "streamgate.yaml:5: listeners[0].http2.max_streams: unknown key (expected one of: "
-                + "max_concurrent_streams, initial_window_size)",
+                + "max_concurrent_streams, initial_window_size, websocket)",
             "streamgate.yaml:6: admin.port: unknown key (expected one of: address)",
             "streamgate.yaml:10: upstreams[0].timeout: unknown key (expected one of: name, servers, connect_timeout, "
                 + "max_idle_connections, idle_connection_timeout)",

@@ -202,7 +202,7 @@ final class LoaderTests: XCTestCase {
             """
             configuration: conf/example.yaml
             listeners:
-              plain  127.0.0.1:8080  cleartext  h2 max_concurrent_streams=100 initial_window_size=1048576
+              plain  127.0.0.1:8080  cleartext  h2 max_concurrent_streams=100 initial_window_size=1048576 websocket=on
             admin: 127.0.0.1:9901
             upstreams:
               app  [127.0.0.1:3000, [::1]:3001]  connect_timeout=2s max_idle_connections=8 idle_connection_timeout=1m30s

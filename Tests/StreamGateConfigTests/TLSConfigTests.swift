@@ -257,9 +257,9 @@ final class TLSConfigTests: XCTestCase {
         let lines = ConfigSummary.render(try load(text)).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[1...3], [
             "listeners:",
-            "  plain  127.0.0.1:0  cleartext  h2 max_concurrent_streams=256 initial_window_size=65535",
+            "  plain  127.0.0.1:0  cleartext  h2 max_concurrent_streams=256 initial_window_size=65535 websocket=on",
             "  secure  127.0.0.1:8443  tls certificate=\(folder.path)/certs/site.crt sni_certificates=1 "
-                + "handshake_timeout=5s  h2 max_concurrent_streams=256 initial_window_size=65535",
+                + "handshake_timeout=5s  h2 max_concurrent_streams=256 initial_window_size=65535 websocket=on",
         ])
     }
 
