@@ -2,6 +2,9 @@
 /// complete. Called on the connection's event loop, possibly from inside nghttp2's processing.
 public protocol HTTP2ServerConnectionDelegate: AnyObject {
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead)
+    /// A user event reached the connection that HTTP/2 itself does not handle (e.g. the application's shutdown
+    /// notices).
+    func http2ConnectionReceived(userEvent: Any)
 }
 
 /// HTTP/2 settings StreamGate advertises (RFC 9113 section 6.5.2).

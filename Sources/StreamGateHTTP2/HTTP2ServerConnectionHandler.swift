@@ -111,6 +111,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
             closeIfDone()
             return
         }
+        delegate.http2ConnectionReceived(userEvent: event)
         context.fireUserInboundEventTriggered(event)
     }
 

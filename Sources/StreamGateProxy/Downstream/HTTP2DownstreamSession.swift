@@ -33,6 +33,28 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         self.logger = logger
     }
 
+    /// The streams of this connection that became WebSocket tunnels, held weakly; told when StreamGate goes away.
+    private var tunnelStreams: [WeakTunnelStream] = []
+
+    private struct WeakTunnelStream {
+        weak var stream: HTTP2DownstreamStream?
+    }
+
+    func http2ConnectionReceived(userEvent: Any) {
+        guard userEvent is ProxyGoingAwayEvent else { return }
+        let streams = tunnelStreams.compactMap(\.stream)
+        tunnelStreams.removeAll()
+        for stream in streams {
+            stream.tunnel?.goAway()
+        }
+    }
+
+    /// Remembers a stream that now carries a WebSocket, for shutdown.
+    func trackTunnel(_ stream: HTTP2DownstreamStream) {
+        tunnelStreams.removeAll { $0.stream == nil }
+        tunnelStreams.append(WeakTunnelStream(stream: stream))
+    }
+
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) {
         var logger = logger
         logger[metadataKey: "stream"] = "\(stream.streamID)"
@@ -103,6 +125,9 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
             WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
         }
         let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)
+        if isWebSocket {
+            trackTunnel(downstream)
+        }
         stream.observer = downstream
         let proxyStream = ProxyStream(
             route: route,
