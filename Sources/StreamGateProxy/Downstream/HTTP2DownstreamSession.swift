@@ -56,8 +56,6 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
     }
 
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) {
-        var logger = logger
-        logger[metadataKey: "stream"] = "\(stream.streamID)"
         var method = HTTPMethod(rawValue: head.method)
         let isWebSocket = method == .CONNECT && head.extendedProtocol?.lowercased() == "websocket"
         if method == .CONNECT && !(isWebSocket && acceptsWebSockets) {
@@ -136,6 +134,7 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
             pool: proxy.pools.pool(for: eventLoop),
             eventLoop: eventLoop,
             downstream: downstream,
+            streamID: stream.streamID,
             logger: logger
         )
         downstream.proxyStream = proxyStream
@@ -148,7 +147,7 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
 
     private func respondLocally(_ stream: HTTP2ServerStream, status: HTTPResponseStatus, reason: String, logger: Logger)
     {
-        logger.info("\(status.code) \(status.reasonPhrase): \(reason)")
+        logger.info("\(status.code) \(status.reasonPhrase): \(reason)", metadata: ["stream": "\(stream.streamID)"])
         let (head, body) = LocalResponse.make(status: status, reason: reason, allocator: allocator)
         stream.sendHead(status: Int(head.status.code), headers: head.headers, endStream: false)
         stream.sendBody(body)

@@ -15,9 +15,10 @@ struct EventStreamFilter {
     private(set) var heartbeatCount = 0
     private(set) var upstreamBytes = 0
 
-    init(config: SSEConfig, allocator: ByteBufferAllocator) {
+    /// `heartbeat` is the comment line to send (shared per route: writing it copies nothing).
+    init(config: SSEConfig, heartbeat: ByteBuffer) {
         self.config = config
-        self.heartbeatBytes = allocator.buffer(string: ":" + config.heartbeatComment + "\n\n")
+        self.heartbeatBytes = heartbeat
     }
 
     var eventCount: Int { scanner.eventCount }

@@ -1,3 +1,4 @@
+import NIOCore
 import StreamGateConfig
 
 /// One configured route, resolved: its match, its timeouts and the upstream group serving it. Immutable.
@@ -6,11 +7,14 @@ public final class Route: Sendable {
     public let index: Int
     public let config: RouteConfig
     public let upstream: UpstreamGroup
+    /// The heartbeat comment of this route's event streams, made once and shared by all of them.
+    let heartbeatBytes: ByteBuffer
 
     public init(index: Int, config: RouteConfig, upstream: UpstreamGroup) {
         self.index = index
         self.config = config
         self.upstream = upstream
+        self.heartbeatBytes = ByteBufferAllocator().buffer(string: ":" + config.sse.heartbeatComment + "\n\n")
     }
 
     /// How the route is named in logs: `routes[1] (*/events/)`.

@@ -22,7 +22,11 @@ final class ProxyStream {
     private let isWebSocket: Bool
     private let pool: UpstreamConnectionPool
     private let eventLoop: any EventLoop
-    private var logger: Logger
+    /// The connection's logger, shared: the stream's own metadata is added only when something is logged, so an
+    /// idle stream keeps no logger storage of its own.
+    private let connectionLogger: Logger
+    /// The HTTP/2 stream id, for logs; nil on HTTP/1.1.
+    private let streamID: Int32?
     private var downstream: (any DownstreamResponder)?
     private var upstream: UpstreamConnection?
 
@@ -61,6 +65,7 @@ final class ProxyStream {
         pool: UpstreamConnectionPool,
         eventLoop: any EventLoop,
         downstream: any DownstreamResponder,
+        streamID: Int32? = nil,
         logger: Logger
     ) {
         self.route = route
@@ -69,14 +74,23 @@ final class ProxyStream {
         self.pool = pool
         self.eventLoop = eventLoop
         self.downstream = downstream
-        var logger = logger
-        logger[metadataKey: "route"] = "\(route.logName)"
-        logger[metadataKey: "upstream"] = "\(route.upstream.name)"
-        self.logger = logger
+        self.connectionLogger = logger
+        self.streamID = streamID
         let now = NIODeadline.now()
         self.startedAt = now
         self.lastActivity = now
         self.lastClientWrite = now
+    }
+
+    /// The logger with this stream's metadata; made on use (logging is rare on the hot path).
+    private var logger: Logger {
+        var logger = connectionLogger
+        if let streamID {
+            logger[metadataKey: "stream"] = "\(streamID)"
+        }
+        logger[metadataKey: "route"] = "\(route.logName)"
+        logger[metadataKey: "upstream"] = "\(route.upstream.name)"
+        return logger
     }
 
     // MARK: Downstream events
@@ -361,7 +375,7 @@ extension ProxyStream: UpstreamResponseDelegate {
             return
         }
         let allocator = upstream?.channel.allocator ?? ByteBufferAllocator()
-        var filter = EventStreamFilter(config: route.config.sse, allocator: allocator)
+        var filter = EventStreamFilter(config: route.config.sse, heartbeat: route.heartbeatBytes)
         let eventHead = EventStreamFilter.rewrite(clientHead)
         if filter.config.firstByte == .upstream && filter.config.retry == nil {
             heldHead = eventHead
