@@ -55,7 +55,8 @@ final class ProxyStream {
     private let startedAt: NIODeadline
     private var lastActivity: NIODeadline
     private var headerDeadline: NIODeadline?
-    private var timer: Scheduled<Void>?
+    /// One timer for every deadline of the stream; a scheduled callback (no promise, no closure per arm).
+    private var timer: NIOScheduledCallback?
     private var timerDeadline: NIODeadline?
 
     init(
@@ -249,11 +250,11 @@ final class ProxyStream {
     private func armTimer() {
         guard phase != .finished, let (deadline, _) = nextDeadline() else { return }
         if let timerDeadline, timerDeadline <= deadline { return }
-        timer?.cancel()
-        timerDeadline = deadline
-        timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            self?.timerFired()
+        if let timer {
+            eventLoop.assumeIsolated().cancelScheduledCallback(timer)
         }
+        timerDeadline = deadline
+        timer = try? eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
     }
 
     private func timerFired() {
@@ -346,7 +347,9 @@ final class ProxyStream {
 
     private func finish() {
         phase = .finished
-        timer?.cancel()
+        if let timer {
+            eventLoop.assumeIsolated().cancelScheduledCallback(timer)
+        }
         timer = nil
         pendingBody.removeAll()
         let downstream = self.downstream
@@ -516,4 +519,12 @@ extension ProxyStream: UpstreamResponseDelegate {
             finish()
         }
     }
+}
+
+extension ProxyStream: NIOScheduledCallbackHandler {
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timerFired()
+    }
+
+    func didCancelScheduledCallback(eventLoop: some EventLoop) {}
 }
