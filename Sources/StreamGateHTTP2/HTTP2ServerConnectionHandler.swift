@@ -27,6 +27,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     private var flushRequested = false
     private var streamsWithCapacity: [HTTP2ServerStream] = []
     private var goingAway = false
+    /// The GOAWAY naming the last stream went out: the connection closes once its streams are done.
+    private var finalGoawaySent = false
+
+    /// Time between the shutdown notice and the final GOAWAY: about one round trip on any sane network.
+    private static let shutdownNoticeGrace = TimeAmount.milliseconds(200)
 
     /// Output produced per socket write, at most.
     private static let outputChunk = 64 * 1024
@@ -99,16 +104,26 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         if case IdleStateHandler.IdleStateEvent.read = event, streams.isEmpty {
             logger.debug("closing idle HTTP/2 connection")
             goingAway = true
+            finalGoawaySent = true
             session?.submitGracefulGoaway()
             flushOutput()
             closeIfDone()
             return
         }
         if event is ChannelShouldQuiesceEvent {
+            guard !goingAway else { return }
             goingAway = true
-            session?.submitGracefulGoaway()
+            // Two GOAWAYs, as RFC 9113 section 6.8 recommends: a notice first, the final last-stream id a moment
+            // later, so requests already in flight toward us are not refused.
+            session?.submitShutdownNotice()
             flushOutput()
-            closeIfDone()
+            context.eventLoop.assumeIsolated().scheduleTask(in: Self.shutdownNoticeGrace) { [weak self] in
+                guard let self else { return }
+                self.session?.submitGracefulGoaway()
+                self.finalGoawaySent = true
+                self.flushOutput()
+                self.closeIfDone()
+            }
             return
         }
         delegate.http2ConnectionReceived(userEvent: event)
@@ -168,7 +183,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func closeIfDone() {
-        guard goingAway, streams.isEmpty, let context, let session, !session.wantsWrite else { return }
+        guard finalGoawaySent, streams.isEmpty, let context, let session, !session.wantsWrite else { return }
         context.close(promise: nil)
     }
 

@@ -128,6 +128,12 @@ final class NGHTTP2Session {
         _ = nghttp2_session_consume_connection(session, bytes)
     }
 
+    /// The first GOAWAY of a graceful shutdown (last stream id 2^31-1): clients stop opening streams, and those
+    /// already on their way are still accepted (RFC 9113 section 6.8).
+    func submitShutdownNotice() {
+        _ = nghttp2_submit_shutdown_notice(session)
+    }
+
     /// GOAWAY with NO_ERROR naming the last stream processed: no new streams, those in flight may finish.
     func submitGracefulGoaway() {
         let last = nghttp2_session_get_last_proc_stream_id(session)

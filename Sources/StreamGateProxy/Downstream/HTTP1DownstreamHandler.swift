@@ -73,6 +73,10 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ProxyGoingAwayEvent {
+            keepAlive = false
+            stream?.serverGoingAway()
+        }
         if case IdleStateHandler.IdleStateEvent.read = event, stream == nil, requestHead == nil {
             logger.debug("closing idle keep-alive connection")
             context.close(promise: nil)

@@ -33,26 +33,32 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         self.logger = logger
     }
 
-    /// The streams of this connection that became WebSocket tunnels, held weakly; told when StreamGate goes away.
-    private var tunnelStreams: [WeakTunnelStream] = []
+    /// The live streams of this connection, held weakly: told when StreamGate goes away.
+    private var liveStreams: [WeakStream] = []
 
-    private struct WeakTunnelStream {
+    private struct WeakStream {
         weak var stream: HTTP2DownstreamStream?
     }
 
     func http2ConnectionReceived(userEvent: Any) {
         guard userEvent is ProxyGoingAwayEvent else { return }
-        let streams = tunnelStreams.compactMap(\.stream)
-        tunnelStreams.removeAll()
+        let streams = liveStreams.compactMap(\.stream)
+        liveStreams.removeAll()
         for stream in streams {
-            stream.tunnel?.goAway()
+            if let tunnel = stream.tunnel {
+                tunnel.goAway()
+            } else {
+                stream.proxyStream?.serverGoingAway()
+            }
         }
     }
 
-    /// Remembers a stream that now carries a WebSocket, for shutdown.
-    func trackTunnel(_ stream: HTTP2DownstreamStream) {
-        tunnelStreams.removeAll { $0.stream == nil }
-        tunnelStreams.append(WeakTunnelStream(stream: stream))
+    /// Remembers a stream for shutdown; forgets the ones already gone.
+    private func track(_ stream: HTTP2DownstreamStream) {
+        if liveStreams.count >= 64 {
+            liveStreams.removeAll { $0.stream == nil }
+        }
+        liveStreams.append(WeakStream(stream: stream))
     }
 
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) {
@@ -123,9 +129,7 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
             WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
         }
         let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)
-        if isWebSocket {
-            trackTunnel(downstream)
-        }
+        track(downstream)
         stream.observer = downstream
         let proxyStream = ProxyStream(
             route: route,

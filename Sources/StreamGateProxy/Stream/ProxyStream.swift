@@ -147,6 +147,18 @@ final class ProxyStream {
         finish()
     }
 
+    /// StreamGate's drain period is over and the connection is about to close: an event stream ends cleanly at
+    /// its next event boundary (EventSource reconnects, with Last-Event-ID, to another instance); other
+    /// responses are left to the close.
+    func serverGoingAway() {
+        guard phase == .streaming, let eventStream else { return }
+        if eventStream.isAtEventBoundary {
+            endStreaming(reason: "StreamGate is shutting down")
+        } else {
+            endsAtNextBoundary = true
+        }
+    }
+
     // MARK: Upstream connection
 
     private func openUpstream() {
