@@ -25,6 +25,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     /// True while nghttp2 is running (its callbacks may ask for a flush, which must wait until it returns).
     private var inSession = false
     private var flushRequested = false
+    private var flushScheduled = false
     private var streamsWithCapacity: [HTTP2ServerStream] = []
     private var goingAway = false
     /// The GOAWAY naming the last stream went out: the connection closes once its streams are done.
@@ -179,6 +180,18 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         } while flushRequested
         if !session.wantsRead && !session.wantsWrite {
             context.close(promise: nil)
+        }
+    }
+
+    /// Asks for a flush at the end of this event-loop tick, so the DATA of every stream that got bytes in the
+    /// same tick (many upstreams firing at once) leaves in one write: one TLS record, one syscall.
+    func scheduleFlush() {
+        guard !flushScheduled, let context else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [weak self] in
+            guard let self else { return }
+            self.flushScheduled = false
+            self.flushOutput()
         }
     }
 

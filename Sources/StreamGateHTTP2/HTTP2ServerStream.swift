@@ -68,9 +68,10 @@ public final class HTTP2ServerStream {
         connection.resumeData(self)
     }
 
-    /// Writes what the session has pending to the socket.
+    /// Writes what the session has pending to the socket, at the end of this event-loop tick (coalesced with the
+    /// other streams of the connection).
     public func flush() {
-        connection.flushOutput()
+        connection.scheduleFlush()
     }
 
     /// Resets the stream (RST_STREAM) with `errorCode` (RFC 9113 section 7; 0x2 INTERNAL_ERROR, 0x8 CANCEL).
