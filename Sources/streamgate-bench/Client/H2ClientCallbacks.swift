@@ -1,0 +1,72 @@
+import CNghttp2
+
+/// The C callbacks of the client session, registered in one place. nghttp2 calls them from inside
+/// `nghttp2_session_mem_recv`; each recovers the `H2ClientSession` from `user_data` (unretained: the session
+/// outlives its nghttp2 session) and tells its delegate.
+enum H2ClientCallbacks {
+    static func register(in callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+    }
+
+    private static func delegate(_ userData: UnsafeMutableRawPointer?) -> (any H2ClientSessionDelegate)? {
+        guard let userData else { return nil }
+        return Unmanaged<H2ClientSession>.fromOpaque(userData).takeUnretainedValue().delegate
+    }
+
+    private static let statusName = Array(":status".utf8)
+
+    private static let onHeader: nghttp2_on_header_callback = {
+        _,
+        frame,
+        name,
+        nameLength,
+        value,
+        valueLength,
+        _,
+        userData in
+        guard let frame, let name, let value, let delegate = delegate(userData) else { return 0 }
+        guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
+            frame.pointee.headers.cat == NGHTTP2_HCAT_RESPONSE,
+            UnsafeBufferPointer(start: name, count: nameLength).elementsEqual(statusName)
+        else { return 0 }
+        let text = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
+        delegate.streamReceivedStatus(frame.pointee.hd.stream_id, status: Int(text) ?? 0)
+        return 0
+    }
+
+    private static let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userData in
+        guard let frame, let delegate = delegate(userData) else { return 0 }
+        let header = frame.pointee.hd
+        switch UInt32(header.type) {
+        case NGHTTP2_DATA.rawValue, NGHTTP2_HEADERS.rawValue:
+            if header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
+                delegate.streamEnded(header.stream_id)
+            }
+        case NGHTTP2_GOAWAY.rawValue:
+            delegate.receivedGoaway(errorCode: frame.pointee.goaway.error_code)
+        default:
+            break
+        }
+        return 0
+    }
+
+    private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = {
+        _,
+        _,
+        streamID,
+        data,
+        length,
+        userData in
+        guard let data, let delegate = delegate(userData) else { return 0 }
+        delegate.streamReceivedData(streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+        return 0
+    }
+
+    private static let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, errorCode, userData in
+        delegate(userData)?.streamClosed(streamID, errorCode: errorCode)
+        return 0
+    }
+}

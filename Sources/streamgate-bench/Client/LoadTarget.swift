@@ -1,0 +1,23 @@
+/// Where the load client connects and how: HTTP/2 over TLS to a proxy, or cleartext HTTP/1.1 straight to the
+/// origin ("direct", one connection per stream).
+struct LoadTarget: Sendable {
+    enum Transport: Sendable {
+        case http2TLS
+        case http1Cleartext
+    }
+
+    var host = "127.0.0.1"
+    var port: Int
+    var transport: Transport
+}
+
+/// How much load: `connections` x `streamsPerConnection` streams, all GET `path`. For HTTP/1.1 every stream gets
+/// its own connection, so the stream count stays the same.
+struct LoadShape: Sendable {
+    var connections: Int
+    var streamsPerConnection: Int
+    var path: String
+    var recordLatency: Bool
+
+    var totalStreams: Int { connections * streamsPerConnection }
+}

@@ -1,0 +1,46 @@
+/// How big each scenario is: the full run (medians of 3, under 15 minutes) or `--quick` (1 repetition, under 2).
+struct ScenarioSizes: Sendable, Codable {
+    var repetitions: Int
+    var fanOutConnections: Int
+    var fanOutStreamsPerConnection: Int
+    var fanOutEventsPerSecond: Double
+    var fanOutSeconds: Int
+    var floodConnections: Int
+    var floodStreamsPerConnection: Int
+    var floodSeconds: Int
+    var idleConnections: Int
+    var idleStreamsPerConnection: Int
+    var idleSeconds: Int
+    /// How long after the clients leave the origin's open connections are counted.
+    var afterCloseSeconds: Int
+
+    static let full = ScenarioSizes(
+        repetitions: 3,
+        fanOutConnections: 10,
+        fanOutStreamsPerConnection: 100,
+        fanOutEventsPerSecond: 1,
+        fanOutSeconds: 20,
+        floodConnections: 2,
+        floodStreamsPerConnection: 10,
+        floodSeconds: 10,
+        idleConnections: 50,
+        idleStreamsPerConnection: 100,
+        idleSeconds: 30,
+        afterCloseSeconds: 2
+    )
+
+    static let quick = ScenarioSizes(
+        repetitions: 1,
+        fanOutConnections: 5,
+        fanOutStreamsPerConnection: 40,
+        fanOutEventsPerSecond: 1,
+        fanOutSeconds: 5,
+        floodConnections: 2,
+        floodStreamsPerConnection: 10,
+        floodSeconds: 3,
+        idleConnections: 10,
+        idleStreamsPerConnection: 100,
+        idleSeconds: 5,
+        afterCloseSeconds: 2
+    )
+}

@@ -1,0 +1,59 @@
+/// (2) Throughput: SSE streams from an origin that writes 200-byte events as fast as backpressure lets it.
+/// Measures events delivered per second and the proxy's CPU seconds per million events.
+struct ThroughputScenario: Scenario {
+    let id = "throughput"
+    let title = "Throughput"
+    let headlineMetric = "events_per_s"
+
+    func workload(_ sizes: ScenarioSizes) -> String {
+        let streams = sizes.floodConnections * sizes.floodStreamsPerConnection
+        return
+            "\(streams) /flood streams (\(sizes.floodConnections) connections x \(sizes.floodStreamsPerConnection)), "
+            + "200-byte events, \(sizes.floodSeconds) s"
+    }
+
+    let metrics = [
+        MetricSpec(key: "events_per_s", label: "events/s", decimals: 0, ratioToNginx: true, ratioToDirect: true),
+        MetricSpec(key: "mib_per_s", label: "MiB/s", decimals: 1),
+        MetricSpec(key: "cpu_s_per_m_events", label: "proxy CPU s / M events", decimals: 2, ratioToNginx: true),
+        MetricSpec(key: "streams_failed", label: "failed", decimals: 0),
+        MetricSpec(key: "streams_ended", label: "ended early", decimals: 0),
+    ]
+
+    func measure(peer launcher: any PeerLauncher, environment: ScenarioEnvironment) async throws -> Measurement {
+        let sizes = environment.sizes
+        let shape = LoadShape(
+            connections: sizes.floodConnections,
+            streamsPerConnection: sizes.floodStreamsPerConnection,
+            path: "/flood",
+            recordLatency: false
+        )
+        return try await ProxyRun.with(launcher, environment: environment) { peer, _ in
+            try await ProxyRun.withLoad(shape, peer: peer, environment: environment) { client in
+                let opened = await client.waitUntilSettled(timeout: .seconds(20))
+                try ProxyRun.requireOpenStreams(opened)
+                try await Task.sleep(for: .seconds(1))  // past slow start and window growth
+                let before = await client.stats()
+                let cpuBefore = peer.sample()
+                let started = ContinuousClock.now
+                try await Task.sleep(for: .seconds(sizes.floodSeconds))
+                let after = await client.stats()
+                let cpuAfter = peer.sample()
+                let elapsed = (ContinuousClock.now - started) / .seconds(1)
+
+                let events = Double(after.events - before.events)
+                var measurement = Measurement()
+                measurement.values["events_per_s"] = events / elapsed
+                measurement.values["mib_per_s"] = Double(after.bodyBytes - before.bodyBytes) / elapsed / 1_048_576
+                if let cpuBefore, let cpuAfter, events > 0 {
+                    measurement.values["cpu_s_per_m_events"] =
+                        (cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) / (events / 1e6)
+                }
+                measurement.values["streams_failed"] = Double(after.streamsFailed)
+                measurement.values["streams_ended"] = Double(after.streamsEnded)
+                measurement.notes = ProxyRun.notes(for: after, peer: peer)
+                return measurement
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The open-file limit of this process (and so of every peer it starts, which inherit it).
+enum FileLimit {
+    /// Raises the soft RLIMIT_NOFILE to the hard limit and returns the limit now in force.
+    @discardableResult
+    static func raiseToHardLimit() -> Int {
+        var limit = rlimit()
+        #if canImport(Glibc)
+            let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+            let resource = RLIMIT_NOFILE
+        #endif
+        guard getrlimit(resource, &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 {
+                return Int(clamping: raised.rlim_cur)
+            }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+}
