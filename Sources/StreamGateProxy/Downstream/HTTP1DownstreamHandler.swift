@@ -22,8 +22,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var answeredLocally = false
     /// Whether the connection stays open after the current response.
     private var keepAlive = true
-    private var readsPaused = false
-    private var readPending = false
+    private var readGate = ReadGate()
 
     init(proxy: ProxyContext, scheme: String, logger: Logger) {
         self.proxy = proxy
@@ -188,11 +187,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: Outbound: reads follow the upstream's pace
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        readGate.read(context)
     }
 }
 
@@ -255,16 +250,11 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
     }
 
     func pauseRequestBody() {
-        readsPaused = true
+        readGate.pause()
     }
 
     func resumeRequestBody() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        readGate.resume(context)
     }
 
     func streamFinished() {

@@ -22,8 +22,7 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
     let side: TunnelSide
     private var early: [ByteBuffer] = []
     private var context: ChannelHandlerContext?
-    private var readsPaused = false
-    private var readPending = false
+    private var readGate = ReadGate()
 
     init(side: TunnelSide) {
         self.side = side
@@ -74,11 +73,7 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        readGate.read(context)
     }
 
     // MARK: TunnelEndpoint
@@ -96,16 +91,11 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
     }
 
     func pauseReading() {
-        readsPaused = true
+        readGate.pause()
     }
 
     func resumeReading() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        readGate.resume(context)
     }
 
     func closeAfterFlush() {

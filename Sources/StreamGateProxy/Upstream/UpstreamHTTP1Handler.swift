@@ -13,8 +13,7 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
     /// Called once when the channel goes inactive, so the pool can forget an idle connection.
     var onInactive: (() -> Void)?
 
-    private var readsPaused = false
-    private var readPending = false
+    private var readGate = ReadGate()
     private var context: ChannelHandlerContext?
     private var failed = false
 
@@ -28,24 +27,15 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// Stops asking the socket for bytes until `resumeReading` (backpressure from the client side).
     func pauseReading() {
-        readsPaused = true
+        readGate.pause()
     }
 
     func resumeReading() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        readGate.resume(context)
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        readGate.read(context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
