@@ -85,6 +85,7 @@ let package = Package(
             name: "streamgate-bench",
             dependencies: [
                 "CNghttp2",
+                "StreamGateHTTP2",
                 "COpenSSL",
                 "StreamGateTLS",
                 .product(name: "NIOCore", package: "swift-nio"),

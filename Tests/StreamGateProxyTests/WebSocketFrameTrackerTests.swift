@@ -3,22 +3,10 @@ import XCTest
 
 @testable import StreamGateProxy
 
-/// A deterministic generator (SplitMix64) for masking keys and cut offsets, so that a failure reproduces.
-struct WebSocketFrameTestRandom: RandomNumberGenerator {
-    private var state: UInt64
+/// Masking keys and cut offsets come from the seeded generator of the scanner tests, so a failure reproduces.
+typealias WebSocketFrameTestRandom = SeededGenerator
 
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-
+extension SeededGenerator {
     /// A masking key.
     mutating func key() -> [UInt8] {
         (0..<4).map { _ in UInt8.random(in: .min ... .max, using: &self) }

@@ -1,4 +1,5 @@
 import CNghttp2
+import StreamGateHTTP2
 
 /// Receives what the HTTP/2 client session parses, stream by stream. Called synchronously from inside `receive`.
 protocol H2ClientSessionDelegate: AnyObject {
@@ -68,7 +69,7 @@ final class H2ClientSession {
             (":method", "GET"), (":scheme", "https"), (":authority", authority), (":path", path),
             ("accept", "text/event-stream"), ("cache-control", "no-cache"),
         ]
-        return NameValueBlock.with(fields) { nva, count in
+        return HeaderBlock.withNameValues(fields) { nva, count in
             nghttp2_submit_request(session, nil, nva, count, nil, nil)
         }
     }
@@ -93,38 +94,6 @@ final class H2ClientSession {
             }
             guard length > 0, let data else { return }
             output.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
-        }
-    }
-}
-
-/// Builds an `nghttp2_nv` array over one byte buffer for the duration of a submit call (nghttp2 copies it).
-enum NameValueBlock {
-    static func with<R>(_ fields: [(String, String)], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        var bytes: [UInt8] = []
-        var ranges: [(name: Range<Int>, value: Range<Int>)] = []
-        for (name, value) in fields {
-            let nameStart = bytes.count
-            bytes.append(contentsOf: name.utf8)
-            let valueStart = bytes.count
-            bytes.append(contentsOf: value.utf8)
-            ranges.append((nameStart..<valueStart, valueStart..<bytes.count))
-        }
-        bytes.append(0)
-        return bytes.withUnsafeMutableBufferPointer { storage in
-            guard let base = storage.baseAddress else { preconditionFailure("non-empty buffer without storage") }
-            let nva = ranges.map { range in
-                nghttp2_nv(
-                    name: base + range.name.lowerBound,
-                    value: base + range.value.lowerBound,
-                    namelen: range.name.count,
-                    valuelen: range.value.count,
-                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-                )
-            }
-            return nva.withUnsafeBufferPointer { fields in
-                guard let first = fields.baseAddress else { preconditionFailure("empty header block") }
-                return body(first, fields.count)
-            }
         }
     }
 }
