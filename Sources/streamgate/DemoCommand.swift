@@ -51,9 +51,12 @@ struct DemoCommand: AsyncParsableCommand {
             certificate: CertificateConfig(certificatePath: certificatePath, privateKeyPath: keyPath)
         )
         logger.info("demo origin on 127.0.0.1:\(origin.port); certificate in \(folder.path) (removed on exit)")
-        logger.info("open https://localhost:\(port)/ and accept the self-signed certificate")
         do {
             let server = try ProxyServer(config: config, group: group, logger: logger, drainTimeout: .seconds(2))
+            Task {
+                let bound = await server.listeningAddresses()["demo"]?.port ?? port
+                logger.info("open https://localhost:\(bound)/ and accept the self-signed certificate")
+            }
             try await ServiceGroup(
                 configuration: .init(
                     services: [.init(service: server)],

@@ -1,17 +1,14 @@
-import Logging
 import NIOCore
 
 /// Everything a downstream connection needs to proxy its streams, shared by all connections of all listeners:
-/// the route table, the per-event-loop upstream pools and the base logger. Immutable after start.
+/// the route table and the per-event-loop upstream pools. Immutable after start.
 final class ProxyContext: Sendable {
     let routes: RouteTable
     let pools: EventLoopBoundPools
-    let logger: Logger
 
-    init(routes: RouteTable, pools: EventLoopBoundPools, logger: Logger) {
+    init(routes: RouteTable, pools: EventLoopBoundPools) {
         self.routes = routes
         self.pools = pools
-        self.logger = logger
     }
 }
 

@@ -41,8 +41,7 @@ public final class ProxyServer: Service, Sendable {
         self.tlsContexts = try ListenerTLS.makeContexts(for: config)
         self.context = ProxyContext(
             routes: RouteTable(routes: routes),
-            pools: try EventLoopBoundPools(group: group),
-            logger: logger
+            pools: try EventLoopBoundPools(group: group)
         )
     }
 
