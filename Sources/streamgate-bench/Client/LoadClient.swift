@@ -31,8 +31,10 @@ final class LoadClient: Sendable {
     ) async -> LoadClient {
         let plans: [Int]  // streams per connection
         switch target.transport {
-        case .http2TLS: plans = Array(repeating: shape.streamsPerConnection, count: shape.connections)
-        case .http1Cleartext: plans = Array(repeating: 1, count: shape.totalStreams)
+        case .http2TLS where shape.webSocketMessageBytes == nil:
+            plans = Array(repeating: shape.streamsPerConnection, count: shape.connections)
+        case .http2TLS, .http1Cleartext:
+            plans = Array(repeating: 1, count: shape.totalStreams)
         }
         var opened: [Connection] = []
         var failures = ClientStats()
@@ -80,6 +82,18 @@ final class LoadClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let messageBytes = shape.webSocketMessageBytes {
+                        let engine = try target.transport == .http2TLS ? TLSClientEngine(context: tls) : nil
+                        try sync.addHandler(
+                            WebSocketEchoConnectionHandler(
+                                tls: engine,
+                                path: shape.path,
+                                hostHeader: hostHeader,
+                                messageBytes: messageBytes
+                            )
+                        )
+                        return
+                    }
                     switch target.transport {
                     case .http2TLS:
                         try sync.addHandler(
@@ -106,11 +120,15 @@ final class LoadClient: Sendable {
             let channel = try await bootstrap.connect(host: target.host, port: target.port).get()
             let handler = try await channel.eventLoop.submit { () throws -> NIOLoopBound<any LoadConnection> in
                 let sync = channel.pipeline.syncOperations
-                let handler: any LoadConnection =
+                let handler: any LoadConnection
+                if shape.webSocketMessageBytes != nil {
+                    handler = try sync.handler(type: WebSocketEchoConnectionHandler.self)
+                } else {
                     switch target.transport {
-                    case .http2TLS: try sync.handler(type: H2LoadConnectionHandler.self)
-                    case .http1Cleartext: try sync.handler(type: H1LoadStreamHandler.self)
+                    case .http2TLS: handler = try sync.handler(type: H2LoadConnectionHandler.self)
+                    case .http1Cleartext: handler = try sync.handler(type: H1LoadStreamHandler.self)
                     }
+                }
                 return NIOLoopBound(handler, eventLoop: channel.eventLoop)
             }.get()
             return .success(Connection(channel: channel, handler: handler))

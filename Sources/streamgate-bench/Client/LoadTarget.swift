@@ -18,6 +18,9 @@ struct LoadShape: Sendable {
     var streamsPerConnection: Int
     var path: String
     var recordLatency: Bool
+    /// When set, every stream is a WebSocket echo connection of its own (HTTP/1.1 Upgrade to `path`; over TLS for
+    /// a proxy, cleartext for direct) sending binary messages of this many bytes, one at a time.
+    var webSocketMessageBytes: Int? = nil
 
     var totalStreams: Int { connections * streamsPerConnection }
 }

@@ -2,8 +2,9 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The origin every peer proxies to: NIO on 127.0.0.1, a free port, listen backlog 4096. It runs on its own
-/// single event loop, so its connection count needs no lock; ask for it with `openConnections()`.
+/// The origin every peer proxies to: NIO on 127.0.0.1, a free port, listen backlog 4096, HTTP/1.1 (with WebSocket
+/// upgrades on `/ws`). It runs on its own single event loop, so its connection count needs no lock; ask for it
+/// with `openConnections()`.
 final class BenchOrigin: Sendable {
     private let channel: any Channel
     private let counter: NIOLoopBoundBox<Int>
@@ -26,7 +27,10 @@ final class BenchOrigin: Sendable {
                 counter.value += 1
                 channel.closeFuture.whenComplete { _ in counter.value -= 1 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    let upgrade: NIOHTTPServerUpgradeConfiguration = (
+                        upgraders: [OriginWebSocketUpgrader()], completionHandler: { _ in }
+                    )
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withServerUpgrade: upgrade)
                     try channel.pipeline.syncOperations.addHandler(OriginRequestHandler())
                 }
             }

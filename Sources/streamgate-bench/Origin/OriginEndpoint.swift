@@ -3,11 +3,13 @@ import NIOCore
 /// What the benchmark origin serves, chosen by request path:
 /// - `/sse?rate=R`: an event stream with R events per second, each `data: <monotonic ns at send>`;
 /// - `/flood`: 200-byte events as fast as the connection takes them;
-/// - `/idle`: the response head and one comment, then nothing.
+/// - `/idle`: the response head and one comment, then nothing;
+/// - `/ws`: a WebSocket echo (HTTP/1.1 Upgrade, see `OriginWebSocketUpgrader`); without an upgrade, `426`.
 enum OriginEndpoint: Equatable {
     case sse(eventsPerSecond: Double)
     case flood
     case idle
+    case webSocket
     case notFound
 
     init(uri: String) {
@@ -22,6 +24,8 @@ enum OriginEndpoint: Equatable {
             self = .flood
         case "/idle":
             self = .idle
+        case "/ws":
+            self = .webSocket
         default:
             self = .notFound
         }

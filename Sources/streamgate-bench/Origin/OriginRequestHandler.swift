@@ -47,11 +47,12 @@ final class OriginRequestHandler: ChannelInboundHandler {
     }
 
     private func respond(context: ChannelHandlerContext, endpoint: OriginEndpoint) {
-        guard endpoint != .notFound else {
+        guard endpoint != .notFound && endpoint != .webSocket else {
             var headers = HTTPHeaders([("content-length", "0")])
             headers.add(name: "content-type", value: "text/plain")
+            let status: HTTPResponseStatus = endpoint == .webSocket ? .upgradeRequired : .notFound
             context.write(
-                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .notFound, headers: headers))),
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
                 promise: nil
             )
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -73,7 +74,7 @@ final class OriginRequestHandler: ChannelInboundHandler {
         case .idle:
             let comment = context.channel.allocator.buffer(string: OriginPayload.idleComment)
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
-        case .notFound:
+        case .webSocket, .notFound:
             break
         }
     }

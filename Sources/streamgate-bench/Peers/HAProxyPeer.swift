@@ -2,8 +2,9 @@ import Foundation
 import NIOCore
 
 /// Debian's HAProxy, configured like StreamGate: TLS + HTTP/2 to the client (ALPN h2, http/1.1), HTTP/1.1 to the
-/// origin, `http-no-delay` so small event chunks go out at once, hour-long client/server timeouts; one thread
-/// per core. Its certificate is the same pair, concatenated into the one PEM file HAProxy reads.
+/// origin, `http-no-delay` so small event chunks go out at once, hour-long client/server/tunnel (WebSocket)
+/// timeouts; one thread per core. Its certificate is the same pair, concatenated into the one PEM file HAProxy
+/// reads.
 struct HAProxyPeer: PeerLauncher {
     let settings: PeerSettings
 
@@ -31,6 +32,7 @@ struct HAProxyPeer: PeerLauncher {
                 timeout server 1h
                 timeout http-request 60s
                 timeout http-keep-alive 1h
+                timeout tunnel 1h
             frontend bench
                 bind 127.0.0.1:\(port) ssl crt \(pemPath) alpn h2,http/1.1
                 maxconn \(maxConnections)

@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 
 /// Debian's nginx, configured like StreamGate: TLS + HTTP/2 to the client, HTTP/1.1 to the origin with idle
-/// keep-alive connections, response buffering off, hour-long read timeouts; one worker per core.
+/// keep-alive connections, response buffering off, hour-long read timeouts; one worker per core. `/ws` passes
+/// WebSocket upgrades (`Upgrade` and `Connection: upgrade` set toward the origin).
 struct NginxPeer: PeerLauncher {
     let settings: PeerSettings
 
@@ -47,6 +48,17 @@ struct NginxPeer: PeerLauncher {
                     proxy_set_header Host $host;
                     proxy_buffering off;
                     proxy_request_buffering off;
+                    proxy_connect_timeout 5s;
+                    proxy_read_timeout 1h;
+                    proxy_send_timeout 1h;
+                }
+                location /ws {
+                    proxy_pass http://origin;
+                    proxy_http_version 1.1;
+                    proxy_set_header Upgrade $http_upgrade;
+                    proxy_set_header Connection "upgrade";
+                    proxy_set_header Host $host;
+                    proxy_buffering off;
                     proxy_connect_timeout 5s;
                     proxy_read_timeout 1h;
                     proxy_send_timeout 1h;

@@ -30,6 +30,7 @@ struct StreamGatePeer: PeerLauncher {
           - match: { path_prefix: / }
             upstream: origin
             timeouts: { response_header: 60s, idle: 1h, max_lifetime: 0s }
+            websocket: { ping_interval: 0s, idle_timeout: 1h }
 
         """
     }

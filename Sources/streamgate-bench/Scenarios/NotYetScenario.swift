@@ -1,5 +1,5 @@
-/// A scenario with its place in the report but no measurement yet: (4) WebSocket echo and (5) scale. Replace
-/// each with a real `Scenario` (and add it to `Scenarios.all`) when the load client speaks WebSocket.
+/// A scenario with its place in the report but no measurement yet: (5) scale. Replace it with a real `Scenario`
+/// (and add that to `Scenarios.all`).
 struct NotYetScenario: Scenario {
     let id: String
     let title: String

@@ -34,8 +34,8 @@ struct ScenarioEnvironment: Sendable {
     var logger: Logger
 }
 
-/// A benchmark scenario: the same work through every peer. New scenarios (WebSocket echo, scale) conform to this
-/// and join `Scenarios.all`.
+/// A benchmark scenario: the same work through every peer. New scenarios (scale) conform to this and join
+/// `Scenarios.all`.
 protocol Scenario: Sendable {
     /// Short name for `--only`.
     var id: String { get }
@@ -62,11 +62,7 @@ enum Scenarios {
         FanOutLatencyScenario(),
         ThroughputScenario(),
         IdleMemoryScenario(),
-        NotYetScenario(
-            id: "websocket",
-            title: "WebSocket echo",
-            reason: "not yet: no WebSocket client in streamgate-bench"
-        ),
+        WebSocketEchoScenario(),
         NotYetScenario(id: "scale", title: "Scale", reason: "not yet: follows the WebSocket echo scenario"),
     ]
 }

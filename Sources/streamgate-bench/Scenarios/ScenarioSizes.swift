@@ -13,6 +13,9 @@ struct ScenarioSizes: Sendable, Codable {
     var idleSeconds: Int
     /// How long after the clients leave the origin's open connections are counted.
     var afterCloseSeconds: Int
+    var webSocketConnections: Int
+    var webSocketMessageBytes: Int
+    var webSocketSeconds: Int
 
     static let full = ScenarioSizes(
         repetitions: 3,
@@ -26,7 +29,10 @@ struct ScenarioSizes: Sendable, Codable {
         idleConnections: 50,
         idleStreamsPerConnection: 100,
         idleSeconds: 30,
-        afterCloseSeconds: 2
+        afterCloseSeconds: 2,
+        webSocketConnections: 50,
+        webSocketMessageBytes: 100,
+        webSocketSeconds: 10
     )
 
     static let quick = ScenarioSizes(
@@ -41,6 +47,9 @@ struct ScenarioSizes: Sendable, Codable {
         idleConnections: 10,
         idleStreamsPerConnection: 100,
         idleSeconds: 5,
-        afterCloseSeconds: 2
+        afterCloseSeconds: 2,
+        webSocketConnections: 50,
+        webSocketMessageBytes: 100,
+        webSocketSeconds: 3
     )
 }
