@@ -72,7 +72,9 @@ public final class ProxyServer: Service, Sendable {
 
         try? await gracefulShutdown()
 
-        logger.info("shutting down: no new connections; draining \(connections.count) for up to \(drainTimeout)")
+        logger.info(
+            "shutting down: no new connections; draining \(connections.count) for up to \(drainTimeout.configText)"
+        )
         for channel in listeners {
             try? await channel.close()
         }

@@ -179,7 +179,7 @@ final class ProxyStream {
                 attach(connection)
             case .failure(let error):
                 guard phase == .connecting else { return }
-                let address = group.addresses[server]
+                let address = ProxyServer.describe(group.addresses[server])
                 if case ChannelError.connectTimeout = error {
                     fail(status: .gatewayTimeout, reason: "connect to \(address) timed out")
                 } else {
