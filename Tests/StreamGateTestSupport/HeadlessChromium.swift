@@ -32,46 +32,19 @@ public enum HeadlessChromium {
         let directory = try TemporaryDirectory(prefix: "streamgate-chromium")
         let profile = directory.file("profile")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
-        let stdoutURL = try directory.write("", to: "stdout")
-        let stderrURL = try directory.write("", to: "stderr")
-        let stdout = try FileHandle(forWritingTo: stdoutURL)
-        let stderr = try FileHandle(forWritingTo: stderrURL)
-        defer {
-            try? stdout.close()
-            try? stderr.close()
-        }
-
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments(profile: profile.path) + extraArguments + [url]
         var environment = ProcessInfo.processInfo.environment
         // No environment proxy may capture the page's requests; a private HOME keeps the user's files untouched.
         for name in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
             environment[name] = nil
         }
         environment["HOME"] = directory.url.path
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-
-        let bounded = max(0, min(timeout, 120))
-        Wait.until(timeout: bounded, interval: 0.05) { !process.isRunning || condition() }
-        var killed = false
-        if process.isRunning {
-            ProcessSignal.terminate(process.processIdentifier)
-            if !Wait.until(timeout: 2, interval: 0.02, { !process.isRunning }) {
-                ProcessSignal.forceKill(process.processIdentifier)
-                killed = true
-            }
-        }
-        process.waitUntilExit()
-        return ProcessResult(
-            exitCode: process.shellExitCode,
-            timedOut: killed,
-            stdoutData: (try? Data(contentsOf: stdoutURL)) ?? Data(),
-            stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+        return try ProcessRunner.run(
+            binary,
+            arguments(profile: profile.path) + extraArguments + [url],
+            environment: environment,
+            timeout: max(0, min(timeout, 120)),
+            stop: .terminate,
+            until: condition
         )
     }
 
