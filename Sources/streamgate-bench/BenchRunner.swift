@@ -41,7 +41,7 @@ struct BenchRunner {
                         results[index].reason = reason
                     }
                 }
-                for repetition in 0..<environment.sizes.repetitions {
+                for repetition in 0..<scenario.repetitions(environment.sizes) {
                     let order = launchers.indices.map { ($0 + repetition) % launchers.count }
                     for index in order where results[index].status == .measured && results[index].reason == nil {
                         let launcher = launchers[index]

@@ -2,7 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// One "direct" stream: a cleartext HTTP/1.1 connection to the origin carrying a single GET, whose body goes
-/// through the SSE parser into `stats`. The floor the proxies are compared with.
+/// through the SSE parser into `stats` (timing heartbeats too when given a `HeartbeatWatch`). The floor the
+/// proxies are compared with.
 final class H1LoadStreamHandler: ChannelInboundHandler, LoadConnection {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
@@ -10,19 +11,27 @@ final class H1LoadStreamHandler: ChannelInboundHandler, LoadConnection {
     private let path: String
     private let hostHeader: String
     private let recordLatency: Bool
+    private let heartbeats: HeartbeatWatch?
     private var progress = StreamProgress()
     private var closing = false
     private(set) var stats = ClientStats()
 
-    init(path: String, hostHeader: String, recordLatency: Bool) {
+    init(path: String, hostHeader: String, recordLatency: Bool, heartbeats: HeartbeatWatch? = nil) {
         self.path = path
         self.hostHeader = hostHeader
         self.recordLatency = recordLatency
+        self.heartbeats = heartbeats
         self.stats.streamsRequested = 1
     }
 
     func resetLatency() {
         stats.latency = LatencyHistogram()
+        stats.heartbeatLateness = LatencyHistogram()
+    }
+
+    func recordOverdueHeartbeats() {
+        guard let heartbeats, !closing else { return }
+        progress.recordOverdueHeartbeat(now: MonotonicClock.nanoseconds(), watch: heartbeats, into: &stats)
     }
 
     func markClosing() {
@@ -52,7 +61,13 @@ final class H1LoadStreamHandler: ChannelInboundHandler, LoadConnection {
         case .body(let buffer):
             let now = MonotonicClock.nanoseconds()
             buffer.withUnsafeReadableBytes { bytes in
-                progress.receiveBody(bytes, now: now, recordLatency: recordLatency, into: &stats)
+                progress.receiveBody(
+                    bytes,
+                    now: now,
+                    recordLatency: recordLatency,
+                    heartbeats: heartbeats,
+                    into: &stats
+                )
             }
         case .end:
             lose(reason: "stream ended by the server")

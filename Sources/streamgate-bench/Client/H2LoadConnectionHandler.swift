@@ -1,7 +1,8 @@
 import NIOCore
 
 /// One load-client connection over TLS + HTTP/2: does the handshake (ALPN must pick `h2`), opens `streamCount`
-/// GET streams to `path`, and feeds each stream's DATA through its own SSE parser into `stats`.
+/// GET streams to `path`, and feeds each stream's DATA through its own SSE parser into `stats` (timing the proxy's
+/// heartbeats too when given a `HeartbeatWatch`).
 /// Bytes: socket -> `TLSClientEngine` -> `H2ClientSession` -> delegate callbacks below; frames back the same way.
 final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2ClientSessionDelegate {
     typealias InboundIn = ByteBuffer
@@ -12,6 +13,7 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2Cl
     private let path: String
     private let streamCount: Int
     private let recordLatency: Bool
+    private let heartbeats: HeartbeatWatch?
     /// Indexed by (stream id - 1) / 2: client streams are 1, 3, 5, ...
     private var streams: [StreamProgress] = []
     private var output: [UInt8] = []
@@ -19,11 +21,18 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2Cl
     private var closing = false
     private(set) var stats = ClientStats()
 
-    init(tlsContext: TLSClientContext, path: String, streamCount: Int, recordLatency: Bool) throws {
+    init(
+        tlsContext: TLSClientContext,
+        path: String,
+        streamCount: Int,
+        recordLatency: Bool,
+        heartbeats: HeartbeatWatch? = nil
+    ) throws {
         self.tls = try TLSClientEngine(context: tlsContext)
         self.path = path
         self.streamCount = streamCount
         self.recordLatency = recordLatency
+        self.heartbeats = heartbeats
         self.stats.streamsRequested = streamCount
     }
 
@@ -31,6 +40,15 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2Cl
 
     func resetLatency() {
         stats.latency = LatencyHistogram()
+        stats.heartbeatLateness = LatencyHistogram()
+    }
+
+    func recordOverdueHeartbeats() {
+        guard let heartbeats, !closing else { return }
+        let now = MonotonicClock.nanoseconds()
+        for stream in streams {
+            stream.recordOverdueHeartbeat(now: now, watch: heartbeats, into: &stats)
+        }
     }
 
     func markClosing() {
@@ -112,7 +130,13 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2Cl
 
     func streamReceivedData(_ streamID: Int32, bytes: UnsafeRawBufferPointer) {
         guard let index = index(of: streamID) else { return }
-        streams[index].receiveBody(bytes, now: now, recordLatency: recordLatency, into: &stats)
+        streams[index].receiveBody(
+            bytes,
+            now: now,
+            recordLatency: recordLatency,
+            heartbeats: heartbeats,
+            into: &stats
+        )
     }
 
     func streamEnded(_ streamID: Int32) {

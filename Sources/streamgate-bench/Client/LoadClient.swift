@@ -101,7 +101,8 @@ final class LoadClient: Sendable {
                                 tlsContext: tls,
                                 path: shape.path,
                                 streamCount: streams,
-                                recordLatency: shape.recordLatency
+                                recordLatency: shape.recordLatency,
+                                heartbeats: shape.heartbeats
                             )
                         )
                     case .http1Cleartext:
@@ -110,7 +111,8 @@ final class LoadClient: Sendable {
                             H1LoadStreamHandler(
                                 path: shape.path,
                                 hostHeader: hostHeader,
-                                recordLatency: shape.recordLatency
+                                recordLatency: shape.recordLatency,
+                                heartbeats: shape.heartbeats
                             )
                         )
                     }
@@ -161,11 +163,20 @@ final class LoadClient: Sendable {
         }
     }
 
-    /// Starts a measurement window: every connection forgets the latencies it has recorded.
+    /// Starts a measurement window: every connection forgets the latencies (and heartbeat lateness) it has recorded.
     func resetLatency() async {
         for connection in connections {
             let handler = connection.handler
             try? await connection.channel.eventLoop.submit { handler.value.resetLatency() }.get()
+        }
+    }
+
+    /// Ends a heartbeat window: every open stream whose next heartbeat is overdue now records how overdue it is
+    /// (read `stats()` after this).
+    func recordOverdueHeartbeats() async {
+        for connection in connections {
+            let handler = connection.handler
+            try? await connection.channel.eventLoop.submit { handler.value.recordOverdueHeartbeats() }.get()
         }
     }
 

@@ -2,8 +2,15 @@
 /// event loop (through `NIOLoopBound`).
 protocol LoadConnection: AnyObject {
     var stats: ClientStats { get }
-    /// Starts a new measurement window: clears the latency histogram.
+    /// Starts a new measurement window: clears the latency histograms.
     func resetLatency()
+    /// Ends a heartbeat window: every open stream whose next heartbeat is overdue records how overdue it is.
+    func recordOverdueHeartbeats()
     /// Stops counting failures: the client is about to close the connection on purpose.
     func markClosing()
+}
+
+extension LoadConnection {
+    /// Connections that watch no heartbeats have none to be overdue.
+    func recordOverdueHeartbeats() {}
 }

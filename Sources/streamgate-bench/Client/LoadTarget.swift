@@ -21,6 +21,8 @@ struct LoadShape: Sendable {
     /// When set, every stream is a WebSocket echo connection of its own (HTTP/1.1 Upgrade to `path`; over TLS for
     /// a proxy, cleartext for direct) sending binary messages of this many bytes, one at a time.
     var webSocketMessageBytes: Int? = nil
+    /// When set, every stream times the proxy's SSE heartbeats against this watch (`ClientStats.heartbeatLateness`).
+    var heartbeats: HeartbeatWatch? = nil
 
     var totalStreams: Int { connections * streamsPerConnection }
 }

@@ -3,9 +3,25 @@ import NIOCore
 
 /// StreamGate from its release binary: one TLS listener on 127.0.0.1:0 (HTTP/2 by ALPN), one upstream (the
 /// origin), one route for everything with long timeouts. It logs the port it bound; that is how we learn it.
+/// SSE heartbeats keep StreamGate's default interval (15 s) unless a scenario asks for another one.
 struct StreamGatePeer: PeerLauncher {
     let binaryPath: String
     let settings: PeerSettings
+    /// When set, the route gets an `sse:` block with this `heartbeat_interval` (whole milliseconds).
+    private(set) var sseHeartbeatInterval: Duration? = nil
+
+    init(binaryPath: String, settings: PeerSettings) {
+        self.binaryPath = binaryPath
+        self.settings = settings
+    }
+
+    /// The same peer with SSE heartbeats every `interval` on its route, for the scale scenario; the other
+    /// scenarios measure the default config.
+    func withSSEHeartbeats(every interval: Duration) -> StreamGatePeer {
+        var peer = self
+        peer.sseHeartbeatInterval = interval
+        return peer
+    }
 
     var name: PeerName { .streamgate }
 
@@ -30,9 +46,18 @@ struct StreamGatePeer: PeerLauncher {
           - match: { path_prefix: / }
             upstream: origin
             timeouts: { response_header: 60s, idle: 1h, max_lifetime: 0s }
-            websocket: { ping_interval: 0s, idle_timeout: 1h }
+            websocket: { ping_interval: 0s, idle_timeout: 1h }\(routeSSE)
 
         """
+    }
+
+    /// The route's `sse:` line (on a line of its own) when a heartbeat interval was asked for; empty otherwise.
+    private var routeSSE: String {
+        guard let interval = sseHeartbeatInterval else { return "" }
+        let parts = interval.components
+        let milliseconds = parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
+        let text = milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+        return "\n    sse: { heartbeat_interval: \(text) }"
     }
 
     func start(originPort: Int, workspace: Workspace, group: any EventLoopGroup) async throws -> RunningPeer {

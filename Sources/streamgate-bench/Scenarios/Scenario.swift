@@ -34,7 +34,7 @@ struct ScenarioEnvironment: Sendable {
     var logger: Logger
 }
 
-/// A benchmark scenario: the same work through every peer. New scenarios (scale) conform to this and join
+/// A benchmark scenario: the same work through every peer. New scenarios conform to this and join
 /// `Scenarios.all`.
 protocol Scenario: Sendable {
     /// Short name for `--only`.
@@ -49,12 +49,15 @@ protocol Scenario: Sendable {
     var notYetReason: String? { get }
     /// Why `peer` takes no part (e.g. "direct" has no proxy process to measure), or nil.
     func exclusionReason(for peer: PeerName) -> String?
+    /// How many times the runner measures each peer: the run's repetitions, unless the scenario says otherwise.
+    func repetitions(_ sizes: ScenarioSizes) -> Int
     func measure(peer: any PeerLauncher, environment: ScenarioEnvironment) async throws -> Measurement
 }
 
 extension Scenario {
     var notYetReason: String? { nil }
     func exclusionReason(for peer: PeerName) -> String? { nil }
+    func repetitions(_ sizes: ScenarioSizes) -> Int { sizes.repetitions }
 }
 
 enum Scenarios {
@@ -63,6 +66,6 @@ enum Scenarios {
         ThroughputScenario(),
         IdleMemoryScenario(),
         WebSocketEchoScenario(),
-        NotYetScenario(id: "scale", title: "Scale", reason: "not yet: follows the WebSocket echo scenario"),
+        ScaleScenario(),
     ]
 }

@@ -16,6 +16,13 @@ struct ScenarioSizes: Sendable, Codable {
     var webSocketConnections: Int
     var webSocketMessageBytes: Int
     var webSocketSeconds: Int
+    /// Stream counts the scale search tries, smallest first; multiples of `scaleStreamsPerConnection`.
+    var scaleLevels: [Int]
+    var scaleStreamsPerConnection: Int
+    /// StreamGate's SSE `heartbeat_interval` in the scale scenario, in milliseconds.
+    var scaleHeartbeatMilliseconds: Int
+    /// How many heartbeat intervals each scale level is watched for once all its streams are open.
+    var scaleWindowIntervals: Int
 
     static let full = ScenarioSizes(
         repetitions: 3,
@@ -32,7 +39,11 @@ struct ScenarioSizes: Sendable, Codable {
         afterCloseSeconds: 2,
         webSocketConnections: 50,
         webSocketMessageBytes: 100,
-        webSocketSeconds: 10
+        webSocketSeconds: 10,
+        scaleLevels: [2_500, 5_000, 10_000, 15_000, 50_000],
+        scaleStreamsPerConnection: 100,
+        scaleHeartbeatMilliseconds: 2_000,
+        scaleWindowIntervals: 4
     )
 
     static let quick = ScenarioSizes(
@@ -50,6 +61,10 @@ struct ScenarioSizes: Sendable, Codable {
         afterCloseSeconds: 2,
         webSocketConnections: 50,
         webSocketMessageBytes: 100,
-        webSocketSeconds: 3
+        webSocketSeconds: 3,
+        scaleLevels: [1_000],
+        scaleStreamsPerConnection: 100,
+        scaleHeartbeatMilliseconds: 2_000,
+        scaleWindowIntervals: 3
     )
 }
