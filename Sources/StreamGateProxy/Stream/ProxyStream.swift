@@ -17,7 +17,9 @@ final class ProxyStream {
     }
 
     let route: Route
-    private let upstreamHead: HTTPRequestHead
+    /// The request as sent upstream. Its headers are kept only until the response head arrives (a retry may need
+    /// them before that); a long-lived stream does not carry them for its whole life.
+    private var upstreamHead: HTTPRequestHead
     /// The request is a WebSocket handshake (HTTP/1.1 Upgrade or HTTP/2 extended CONNECT).
     private let isWebSocket: Bool
     private let pool: UpstreamConnectionPool
@@ -373,6 +375,7 @@ final class ProxyStream {
 extension ProxyStream: UpstreamResponseDelegate {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
         guard phase == .awaitingHead else { return }
+        upstreamHead.headers = HTTPHeaders()
         if isWebSocket && head.status == .switchingProtocols {
             phase = .upgrading
             // The response decoder is still inside this read; switch the pipelines once it has returned.

@@ -21,6 +21,12 @@ final class UpstreamConnectionPool {
         self.eventLoop = eventLoop
     }
 
+    /// How big each upstream read buffer is. NIO keeps the last read buffer of every channel for reuse, so an idle
+    /// stream holds one buffer of the allocator's current size for as long as it lives. Starting small (a response
+    /// head and a first event fit in 512 bytes) keeps idle streams cheap; the allocator still grows the buffer
+    /// within a few reads when an upstream sends fast, up to 64 KiB.
+    static let receiveBufferSizing = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+
     /// The server of `group` the next new stream should use (round robin per event loop).
     func nextServer(of group: UpstreamGroup) -> Int {
         let next = cursors[group.index, default: 0]
@@ -48,6 +54,7 @@ final class UpstreamConnectionPool {
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(group.config.connectTimeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: Self.receiveBufferSizing)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
