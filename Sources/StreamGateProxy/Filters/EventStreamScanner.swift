@@ -160,6 +160,13 @@ struct EventStreamScanner {
                 index = Self.nextLineEnd(in: chunk, from: index)
                 continue
             case .start:
+                if byte == UInt8(ascii: "d"), Self.startsDataField(chunk, at: index) {
+                    // Most lines of a busy stream are `data:` lines: skip straight to their end.
+                    blockHasData = true
+                    line = .ignored
+                    index = Self.nextLineEnd(in: chunk, from: index + 5)
+                    continue
+                }
                 line = Self.firstByteState(byte)
             case .name(let field, let matched):
                 line = nameState(field, matched: matched, next: byte)
@@ -186,6 +193,14 @@ struct EventStreamScanner {
             keepIDBytes(chunk, from: idStart)
         }
         return nil
+    }
+
+    /// True when `chunk[index...]` starts with `data:` (the `d` is already known).
+    @inline(__always)
+    private static func startsDataField(_ chunk: UnsafeRawBufferPointer, at index: Int) -> Bool {
+        guard chunk.count - index >= 5 else { return false }
+        return chunk[index + 1] == UInt8(ascii: "a") && chunk[index + 2] == UInt8(ascii: "t")
+            && chunk[index + 3] == UInt8(ascii: "a") && chunk[index + 4] == ASCII.colon
     }
 
     /// The state after the first byte of a line.
