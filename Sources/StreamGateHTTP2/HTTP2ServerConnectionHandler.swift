@@ -36,6 +36,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
 
     /// Output produced per socket write, at most.
     private static let outputChunk = 64 * 1024
+    /// Room for one write: the chunk plus one more frame that may start just below it (16 KiB payload, 9-byte
+    /// header), so the buffer never grows (and copies) while frames are appended.
+    private static let outputCapacity = outputChunk + 16 * 1024 + 64
+    /// Frames produced in the current write, while `flushOutput` runs; DATA payloads go straight into it.
+    private var output = ByteBuffer()
 
     public init(settings: HTTP2ServerSettings, delegate: any HTTP2ServerConnectionDelegate, logger: Logger) {
         self.settings = settings
@@ -151,9 +156,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
             inSession = true
             var wrote = false
             while context.channel.isWritable && session.wantsWrite {
-                var output = context.channel.allocator.buffer(capacity: 4096)
+                output = context.channel.allocator.buffer(capacity: Self.outputCapacity)
                 do {
-                    try session.drainOutput(into: &output, limit: Self.outputChunk)
+                    while output.readableBytes < Self.outputChunk, let frames = try session.nextOutput() {
+                        output.writeBytes(frames)
+                    }
                 } catch {
                     logger.info("HTTP/2 session failed: \(error)")
                     inSession = false
@@ -161,9 +168,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
                     return
                 }
                 guard output.readableBytes > 0 else { break }
+                let full = output.readableBytes >= Self.outputChunk
                 context.write(wrapOutboundOut(output), promise: nil)
+                output = ByteBuffer()
                 wrote = true
-                if output.readableBytes >= Self.outputChunk {
+                if full {
                     context.flush()
                     wrote = false
                 }
@@ -299,27 +308,36 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         closeIfDone()
     }
 
-    func readResponseData(
-        streamID: Int32,
-        into destination: UnsafeMutableRawBufferPointer,
-        flags: UnsafeMutablePointer<UInt32>
-    ) -> Int {
+    /// How many queued bytes the next DATA frame of `streamID` carries (at most `maximum`), with END_STREAM when
+    /// they are the last; DEFERRED when nothing is queued and the response goes on.
+    func responseDataLength(streamID: Int32, maximum: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
         guard let stream = streams[streamID] else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        let wasFull = !stream.canTakeResponseBody
-        let copied = stream.dequeue(into: destination)
-        if stream.queued.isEmpty {
-            if stream.responseEnded {
-                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-            } else if copied == 0 {
-                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-            }
+        let length = min(stream.queuedBytes, maximum)
+        if length == stream.queuedBytes && stream.responseEnded {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+        } else if length == 0 {
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         }
+        if length > 0 {
+            flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
+        }
+        return length
+    }
+
+    /// Appends one DATA frame of `streamID` to the output: `frameHeader`, then `length` bytes from its queue.
+    func writeResponseData(streamID: Int32, frameHeader: UnsafeRawBufferPointer, length: Int) -> Bool {
+        guard let stream = streams[streamID], stream.queuedBytes >= length else {
+            return false
+        }
+        let wasFull = !stream.canTakeResponseBody
+        output.writeBytes(frameHeader)
+        _ = stream.dequeue(length, into: &output)
         if wasFull && stream.canTakeResponseBody {
             streamsWithCapacity.append(stream)
         }
-        return copied
+        return true
     }
 
     private func closeAllStreams(errorCode: UInt32) {

@@ -93,24 +93,22 @@ public final class HTTP2ServerStream {
         consume(unconsumedBytes)
     }
 
-    /// Copies up to `capacity` queued bytes into `destination`; returns how many.
-    func dequeue(into destination: UnsafeMutableRawBufferPointer) -> Int {
-        var copied = 0
-        while copied < destination.count, var first = queued.first {
-            let take = min(first.readableBytes, destination.count - copied)
-            first.withUnsafeReadableBytes { source in
-                UnsafeMutableRawBufferPointer(rebasing: destination[copied..<(copied + take)])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<take]))
-            }
-            first.moveReaderIndex(forwardBy: take)
-            copied += take
-            if first.readableBytes == 0 {
+    /// Moves `count` queued bytes (at most `queuedBytes`) to the end of `output`; returns how many.
+    func dequeue(_ count: Int, into output: inout ByteBuffer) -> Int {
+        var moved = 0
+        while moved < count, var first = queued.first {
+            let take = min(first.readableBytes, count - moved)
+            if take == first.readableBytes {
+                output.writeBuffer(&first)
                 queued.removeFirst()
             } else {
+                var part = first.readSlice(length: take)!
+                output.writeBuffer(&part)
                 queued[queued.startIndex] = first
             }
+            moved += take
         }
-        queuedBytes -= copied
-        return copied
+        queuedBytes -= moved
+        return moved
     }
 }

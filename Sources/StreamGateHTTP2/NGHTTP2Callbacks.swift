@@ -10,6 +10,7 @@ enum NGHTTP2Callbacks {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+        nghttp2_session_callbacks_set_send_data_callback(callbacks, sendResponseData)
     }
 
     private static func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnectionHandler? {
@@ -69,16 +70,28 @@ enum NGHTTP2Callbacks {
         return 0
     }
 
-    /// Data provider of every response: copies queued body bytes; DEFERRED when none are queued yet.
+    /// Data provider of every response: says how many queued body bytes the next DATA frame carries, without
+    /// copying them (NO_COPY: `sendResponseData` writes them straight into the output); DEFERRED when none are
+    /// queued yet.
     static let readResponseData: nghttp2_data_source_read_callback = {
-        _, streamID, buffer, length, flags, _, userData in
-        guard let buffer, let flags, let handler = handler(userData) else {
+        _, streamID, _, length, flags, _, userData in
+        guard let flags, let handler = handler(userData) else {
             return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
         }
-        return handler.readResponseData(
-            streamID: streamID,
-            into: UnsafeMutableRawBufferPointer(start: buffer, count: length),
-            flags: flags
+        return handler.responseDataLength(streamID: streamID, maximum: length, flags: flags)
+    }
+
+    /// Writes one whole DATA frame (the 9-byte header nghttp2 made, then the payload from the stream's queue).
+    private static let sendResponseData: nghttp2_send_data_callback = {
+        _, frame, frameHeader, length, _, userData in
+        guard let frame, let frameHeader, let handler = handler(userData) else {
+            return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+        }
+        let sent = handler.writeResponseData(
+            streamID: frame.pointee.hd.stream_id,
+            frameHeader: UnsafeRawBufferPointer(start: frameHeader, count: 9),
+            length: length
         )
+        return sent ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
     }
 }

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Owns one `nghttp2_session` in server mode, driven in memory: bytes in with `receive`, bytes out with
-/// `drainOutput`. Wraps the C calls; the callbacks it registers live in NGHTTP2Callbacks.swift.
+/// `nextOutput` (and the send-data callback for DATA payloads). Wraps the C calls; the callbacks it registers live in NGHTTP2Callbacks.swift.
 final class NGHTTP2Session {
     private let session: OpaquePointer
 
@@ -76,17 +76,18 @@ final class NGHTTP2Session {
         }
     }
 
-    /// Appends the frames nghttp2 has ready to `output`, up to about `limit` bytes. Returns false on a fatal error.
-    func drainOutput(into output: inout ByteBuffer, limit: Int) throws(HTTP2SessionError) {
-        while output.readableBytes < limit {
-            var data: UnsafePointer<UInt8>?
-            let length = nghttp2_session_mem_send(session, &data)
-            if length < 0 {
-                throw HTTP2SessionError(code: Int32(length), while: "producing frames")
-            }
-            guard length > 0, let data else { return }
-            output.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+    /// The next serialized frames nghttp2 has ready (one `nghttp2_session_mem_send` call), or nil when it has
+    /// none. DATA frames whose payload the provider marked NO_COPY do not come back here: nghttp2 hands them to
+    /// the send-data callback during this call, before returning what follows them. The bytes stay valid until the
+    /// next call.
+    func nextOutput() throws(HTTP2SessionError) -> UnsafeRawBufferPointer? {
+        var data: UnsafePointer<UInt8>?
+        let length = nghttp2_session_mem_send(session, &data)
+        if length < 0 {
+            throw HTTP2SessionError(code: Int32(length), while: "producing frames")
         }
+        guard length > 0, let data else { return nil }
+        return UnsafeRawBufferPointer(start: data, count: length)
     }
 
     var wantsRead: Bool { nghttp2_session_want_read(session) != 0 }
