@@ -136,6 +136,8 @@ struct EventStreamScanner {
     {
         // Where the `id` value on the current line starts in this chunk (0 when it began in an earlier one).
         var idStart = 0
+        // The first CR at or after the last line-end search (chunk.count when none), -1 before the first search.
+        var nextCR = -1
         var index = start
         while index < chunk.count {
             let byte = chunk[index]
@@ -157,14 +159,14 @@ struct EventStreamScanner {
             }
             switch line {
             case .ignored:
-                index = Self.nextLineEnd(in: chunk, from: index)
+                index = Self.nextLineEnd(in: chunk, from: index, nextCR: &nextCR)
                 continue
             case .start:
                 if byte == UInt8(ascii: "d"), Self.startsDataField(chunk, at: index) {
                     // Most lines of a busy stream are `data:` lines: skip straight to their end.
                     blockHasData = true
                     line = .ignored
-                    index = Self.nextLineEnd(in: chunk, from: index + 5)
+                    index = Self.nextLineEnd(in: chunk, from: index + 5, nextCR: &nextCR)
                     continue
                 }
                 line = Self.firstByteState(byte)
@@ -308,17 +310,20 @@ struct EventStreamScanner {
     }
 
     /// The index of the next CR or LF at or after `start`, or the end of `chunk`.
-    private static func nextLineEnd(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int {
-        // memchr (vectorised in libc) instead of a byte loop: the rest of a data line is most of the stream. The
-        // CR search stops at the LF found, so each byte is looked at about twice at most.
+    ///
+    /// memchr (vectorised in libc) instead of a byte loop: the rest of a data line is most of the stream. The CR
+    /// position is searched once and reused while it lies ahead, so a chunk without CR (the usual case) costs one
+    /// CR search in all plus one LF search per line, bounded by the CR.
+    private static func nextLineEnd(in chunk: UnsafeRawBufferPointer, from start: Int, nextCR: inout Int) -> Int {
         guard start < chunk.count, let base = chunk.baseAddress else { return chunk.count }
-        let remaining = chunk.count - start
-        let lf = memchr(base + start, Int32(ASCII.lf), remaining).map { $0 - UnsafeMutableRawPointer(mutating: base) }
-        let searchCR = (lf ?? chunk.count) - start
-        if searchCR > 0, let cr = memchr(base + start, Int32(ASCII.cr), searchCR) {
-            return cr - UnsafeMutableRawPointer(mutating: base)
+        let origin = UnsafeMutableRawPointer(mutating: base)
+        if nextCR < start {
+            nextCR = memchr(base + start, Int32(ASCII.cr), chunk.count - start).map { $0 - origin } ?? chunk.count
         }
-        return lf ?? chunk.count
+        if let lf = memchr(base + start, Int32(ASCII.lf), nextCR - start) {
+            return lf - origin
+        }
+        return nextCR
     }
 }
 
