@@ -35,7 +35,7 @@ struct ScenarioSizes: Sendable, Codable {
         floodSeconds: 10,
         idleConnections: 50,
         idleStreamsPerConnection: 100,
-        idleSeconds: 30,
+        idleSeconds: 20,
         afterCloseSeconds: 2,
         webSocketConnections: 50,
         webSocketMessageBytes: 100,
