@@ -92,6 +92,7 @@ enum NGHTTP2Callbacks {
             frameHeader: UnsafeRawBufferPointer(start: frameHeader, count: 9),
             length: length
         )
-        return sent ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+        // Should the stream's queue not hold the bytes promised, only that stream is reset (INTERNAL_ERROR).
+        return sent ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
     }
 }
