@@ -327,9 +327,9 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     }
 
     /// Appends one DATA frame of `streamID` to the output: `frameHeader`, then `length` bytes from its queue.
-    func writeResponseData(streamID: Int32, frameHeader: UnsafeRawBufferPointer, length: Int) -> Bool {
+    func writeResponseData(streamID: Int32, frameHeader: UnsafeRawBufferPointer, length: Int) -> DataFrameResult {
         guard let stream = streams[streamID], stream.queuedBytes >= length else {
-            return false
+            return .missing
         }
         let wasFull = !stream.canTakeResponseBody
         output.writeBytes(frameHeader)
@@ -337,7 +337,18 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         if wasFull && stream.canTakeResponseBody {
             streamsWithCapacity.append(stream)
         }
-        return true
+        // nghttp2 goes on to the next NO_COPY frame within the same mem_send call; stop it once this write is
+        // full, so a write stays one chunk and writability is checked between chunks.
+        return output.readableBytes >= Self.outputChunk ? .writeFull : .written
+    }
+
+    /// What became of a DATA frame nghttp2 asked for.
+    enum DataFrameResult {
+        case written
+        /// Written, and the output is full: nghttp2 should return before producing more.
+        case writeFull
+        /// The stream no longer holds the bytes promised.
+        case missing
     }
 
     private func closeAllStreams(errorCode: UInt32) {

@@ -87,12 +87,20 @@ enum NGHTTP2Callbacks {
         guard let frame, let frameHeader, let handler = handler(userData) else {
             return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
         }
-        let sent = handler.writeResponseData(
+        let result = handler.writeResponseData(
             streamID: frame.pointee.hd.stream_id,
             frameHeader: UnsafeRawBufferPointer(start: frameHeader, count: 9),
             length: length
         )
-        // Should the stream's queue not hold the bytes promised, only that stream is reset (INTERNAL_ERROR).
-        return sent ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
+        switch result {
+        case .written:
+            return 0
+        case .writeFull:
+            // The frame counts as sent; mem_send returns 0 and the caller writes what it has.
+            return NGHTTP2_ERR_PAUSE.rawValue
+        case .missing:
+            // Only that stream is reset (INTERNAL_ERROR).
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
+        }
     }
 }

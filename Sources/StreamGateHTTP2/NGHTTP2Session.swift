@@ -78,8 +78,8 @@ final class NGHTTP2Session {
 
     /// The next serialized frames nghttp2 has ready (one `nghttp2_session_mem_send` call), or nil when it has
     /// none. DATA frames whose payload the provider marked NO_COPY do not come back here: nghttp2 hands them to
-    /// the send-data callback during this call, before returning what follows them. The bytes stay valid until the
-    /// next call.
+    /// the send-data callback during this call, before returning what follows them (or nil, when the callback
+    /// paused it because the write is full). The bytes stay valid until the next call.
     func nextOutput() throws(HTTP2SessionError) -> UnsafeRawBufferPointer? {
         var data: UnsafePointer<UInt8>?
         let length = nghttp2_session_mem_send(session, &data)

@@ -27,8 +27,8 @@ final class HeartbeatSlotTests: XCTestCase {
     }
 
     func testNeverMoreThanHalfAStepAway() {
-        for interval in [TimeAmount.milliseconds(5), .milliseconds(100), .seconds(2), .seconds(30)] {
-            let step = max(min(interval.nanoseconds / 8, 250_000_000), 1_000_000)
+        for interval in [TimeAmount.milliseconds(8), .milliseconds(100), .seconds(2), .seconds(30)] {
+            let step = min(interval.nanoseconds / 8, 250_000_000)
             for due in stride(from: UInt64(1_000_000_000), to: 1_000_000_000 + UInt64(step) * 3, by: 7_777_777) {
                 let slot = ProxyStream.heartbeatSlot(after: .uptimeNanoseconds(due), interval: interval)
                 let distance = abs(Int64(slot.uptimeNanoseconds) - Int64(due))
@@ -43,5 +43,12 @@ final class HeartbeatSlotTests: XCTestCase {
         let interval = TimeAmount.seconds(15)
         let first = slot(20_000, interval: interval)
         XCTAssertEqual(slot(first + 15_000 + 3, interval: interval), first + 15_000)
+    }
+
+    func testNoGridBelowEightMilliseconds() {
+        for interval in [TimeAmount.microseconds(100), .milliseconds(1), .milliseconds(7)] {
+            let due = NIODeadline.uptimeNanoseconds(1_000_123_457)
+            XCTAssertEqual(ProxyStream.heartbeatSlot(after: due, interval: interval), due)
+        }
     }
 }

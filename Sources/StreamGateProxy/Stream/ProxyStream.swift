@@ -263,12 +263,15 @@ final class ProxyStream {
     }
 
     /// The heartbeat time for a stream due at `due`: the nearest point of a grid shared by all streams (an eighth
-    /// of the interval, at most 250 ms apart), so the heartbeats of streams due at about the same time fire in the
+    /// of the interval, at most 250 ms apart; no grid for intervals under 8 ms), so the heartbeats of streams due at about the same time fire in the
     /// same event-loop tick and leave each client connection in one write (one TLS record, one syscall) instead
     /// of one each. A heartbeat may so come up to half a step early, never more than half a step late, and a
     /// stream that stays idle gets them exactly one interval apart.
     static func heartbeatSlot(after due: NIODeadline, interval: TimeAmount) -> NIODeadline {
-        let step = UInt64(max(min(interval.nanoseconds / 8, 250_000_000), 1_000_000))
+        // Below 8 ms a grid step would be under a millisecond: no point, and rounding could reach back before
+        // the last write.
+        guard interval.nanoseconds >= 8_000_000 else { return due }
+        let step = UInt64(min(interval.nanoseconds / 8, 250_000_000))
         let nearest = (due.uptimeNanoseconds + step / 2) / step * step
         return .uptimeNanoseconds(nearest)
     }
