@@ -18,13 +18,9 @@ final class WebSocketIdleTimeoutTests: WebSocketTestCase {
         let client = try runClient(.client, ["idle", "\(try proxy.webSocketBase())/idle", "--seconds", "6"],
                                    timeout: 12)
 
-        let closed = client.events.named("closed").first
-        XCTAssertEqual(closed?.int("code"), 1001, "client events: \(client.events)")
-        let after = closed?.double("after") ?? .infinity
-        XCTAssertGreaterThanOrEqual(after, 1.5, "closed before the idle timeout")
-        XCTAssertLessThan(after, 4, "closed too late")
-        let upstreamClosed = echo.peer.waitForEvent("closed", timeout: 3) { $0["path"] == "/idle" }
-        XCTAssertEqual(upstreamClosed?.int("code"), 1001, "upstream events: \(echo.peer.events)")
+        let upstreamClosed = assertClosedGoingAway(
+            client: client, echo: echo.peer, path: "/idle", by: "the idle timeout"
+        )
         let opened = echo.peer.events.named("open").first?.time ?? 0
         XCTAssertLessThan((upstreamClosed?.time ?? .infinity) - opened, 4, "the upstream was closed too late")
     }
@@ -53,12 +49,26 @@ final class WebSocketIdleTimeoutTests: WebSocketTestCase {
         let client = try runClient(.client, ["chatty", "\(try proxy.webSocketBase())/busy", "--seconds", "5"],
                                    timeout: 12)
 
+        assertClosedGoingAway(client: client, echo: echo.peer, path: "/busy", by: "max_lifetime")
+    }
+
+    /// The client saw Close 1001 between 1.5 s and 4 s after opening (the 2 s limit named by `limit`), and the
+    /// echo server's side of `path` got Close 1001 too. Returns the echo server's "closed" event.
+    @discardableResult
+    private func assertClosedGoingAway(
+        client: PythonPeer,
+        echo: PythonPeer,
+        path: String,
+        by limit: String,
+        line: UInt = #line
+    ) -> PythonPeerEvent? {
         let closed = client.events.named("closed").first
-        XCTAssertEqual(closed?.int("code"), 1001, "client events: \(client.events)")
+        XCTAssertEqual(closed?.int("code"), 1001, "client events: \(client.events)", line: line)
         let after = closed?.double("after") ?? .infinity
-        XCTAssertGreaterThanOrEqual(after, 1.5, "closed before max_lifetime")
-        XCTAssertLessThan(after, 4, "closed too late")
-        let upstreamClosed = echo.peer.waitForEvent("closed", timeout: 3) { $0["path"] == "/busy" }
-        XCTAssertEqual(upstreamClosed?.int("code"), 1001, "upstream events: \(echo.peer.events)")
+        XCTAssertGreaterThanOrEqual(after, 1.5, "closed before \(limit)", line: line)
+        XCTAssertLessThan(after, 4, "closed too late", line: line)
+        let upstreamClosed = echo.waitForEvent("closed", timeout: 3) { $0["path"] == path }
+        XCTAssertEqual(upstreamClosed?.int("code"), 1001, "upstream events: \(echo.events)", line: line)
+        return upstreamClosed
     }
 }

@@ -61,12 +61,6 @@ struct HAProxyPeer: PeerLauncher {
             arguments: ["-db", "-f", configPath],
             logPath: folder.appendingPathComponent("stderr.log").path
         )
-        do {
-            try await LoopbackPorts.waitUntilAccepting(port: port, process: process, group: group)
-            return RunningPeer(name: name, target: LoadTarget(port: port, transport: .http2TLS), process: process)
-        } catch {
-            await process.stop()
-            throw error
-        }
+        return try await RunningPeer.accepting(name, port: port, process: process, group: group)
     }
 }

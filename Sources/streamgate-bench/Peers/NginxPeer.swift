@@ -83,12 +83,6 @@ struct NginxPeer: PeerLauncher {
             arguments: ["-p", folder.path, "-c", configPath, "-e", "stderr"],
             logPath: folder.appendingPathComponent("stderr.log").path
         )
-        do {
-            try await LoopbackPorts.waitUntilAccepting(port: port, process: process, group: group)
-            return RunningPeer(name: name, target: LoadTarget(port: port, transport: .http2TLS), process: process)
-        } catch {
-            await process.stop()
-            throw error
-        }
+        return try await RunningPeer.accepting(name, port: port, process: process, group: group)
     }
 }

@@ -42,6 +42,23 @@ struct RunningPeer: Sendable {
     func stop() async {
         await process?.stop()
     }
+
+    /// The peer `process` once it accepts connections on `port` (TLS + HTTP/2 by ALPN); stops the process when
+    /// it exits or does not accept in time.
+    static func accepting(
+        _ name: PeerName,
+        port: Int,
+        process: ChildProcess,
+        group: any EventLoopGroup
+    ) async throws -> RunningPeer {
+        do {
+            try await LoopbackPorts.waitUntilAccepting(port: port, process: process, group: group)
+            return RunningPeer(name: name, target: LoadTarget(port: port, transport: .http2TLS), process: process)
+        } catch {
+            await process.stop()
+            throw error
+        }
+    }
 }
 
 /// Finds a program in PATH or the sbin folders (nginx and haproxy live in /usr/sbin on Debian).

@@ -37,26 +37,19 @@ struct FanOutLatencyScenario: Scenario {
                 // Let every stream's first (randomly phased) event arrive before the window opens.
                 try await Task.sleep(for: .seconds(1.0 / sizes.fanOutEventsPerSecond + 0.5))
                 await client.resetLatency()
-                let before = await client.stats()
-                let cpuBefore = peer.sample()
-                try await Task.sleep(for: .seconds(sizes.fanOutSeconds))
-                let after = await client.stats()
-                let cpuAfter = peer.sample()
-
+                let window = try await MeasurementWindow.take(
+                    client: client,
+                    peer: peer,
+                    duration: .seconds(sizes.fanOutSeconds)
+                )
+                let latency = window.after.latency
                 let expected = Double(opened.streamsOpen) * sizes.fanOutEventsPerSecond * Double(sizes.fanOutSeconds)
                 var measurement = Measurement()
-                measurement.values["p50_ms"] = after.latency.percentile(0.50).map { Double($0) / 1000 }
-                measurement.values["p99_ms"] = after.latency.percentile(0.99).map { Double($0) / 1000 }
-                measurement.values["max_ms"] =
-                    after.latency.total > 0 ? Double(after.latency.maxMicroseconds) / 1000 : nil
-                if let cpuBefore, let cpuAfter {
-                    measurement.values["cpu_s"] = cpuAfter.cpuSeconds - cpuBefore.cpuSeconds
-                }
-                measurement.values["delivered_pct"] =
-                    expected > 0 ? 100 * Double(after.events - before.events) / expected : 0
-                measurement.values["streams_failed"] = Double(after.streamsFailed)
-                measurement.values["streams_ended"] = Double(after.streamsEnded)
-                measurement.notes = ProxyRun.notes(for: after, peer: peer)
+                measurement.recordPercentiles(of: latency)
+                measurement.values["max_ms"] = latency.total > 0 ? Double(latency.maxMicroseconds) / 1000 : nil
+                measurement.values["cpu_s"] = window.proxyCPUSeconds
+                measurement.values["delivered_pct"] = expected > 0 ? 100 * window.events / expected : 0
+                measurement.recordOutcome(window.after, peer: peer)
                 return measurement
             }
         }

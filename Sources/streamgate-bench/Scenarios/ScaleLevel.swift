@@ -31,14 +31,10 @@ struct ScaleLevel: Sendable {
                 // The last streams' first bytes (StreamGate's first comment, the origin's) are on their way.
                 try await Task.sleep(for: .milliseconds(500))
                 await client.resetLatency()
-                let before = await client.stats()
-                let cpuBefore = running.sample()
-                let started = ContinuousClock.now
-                try await Task.sleep(for: window)
-                await client.recordOverdueHeartbeats()
-                let after = await client.stats()
-                let end = running.sample()
-                let elapsed = (ContinuousClock.now - started) / .seconds(1)
+                let watched = try await MeasurementWindow.take(client: client, peer: running, duration: window) {
+                    await client.recordOverdueHeartbeats()
+                }
+                let after = watched.after
 
                 var result = ScaleLevelResult(streams: streams, outcome: .held)
                 result.streamsOpen = opened.streamsOpen
@@ -48,13 +44,13 @@ struct ScaleLevel: Sendable {
                 result.p50Ms = lateness.percentile(0.50).map { Double($0) / 1000 }
                 result.p99Ms = lateness.percentile(0.99).map { Double($0) / 1000 }
                 result.maxMs = lateness.total > 0 ? Double(lateness.maxMicroseconds) / 1000 : nil
-                result.heartbeatsPerStream = Double(after.heartbeats - before.heartbeats) / Double(opened.streamsOpen)
+                result.heartbeatsPerStream =
+                    Double(after.heartbeats - watched.before.heartbeats) / Double(opened.streamsOpen)
+                let end = watched.proxyAfter
                 if let end {
                     result.rssKiBPerStream = Double(end.rssKiB - base.rssKiB) / Double(opened.streamsOpen)
-                    if let cpuBefore {
-                        result.cpuPercent = 100 * (end.cpuSeconds - cpuBefore.cpuSeconds) / elapsed
-                    }
                 }
+                result.cpuPercent = watched.proxyCPUSeconds.map { 100 * $0 / watched.seconds }
                 result.outcome = outcome(of: result, proxyAlive: end != nil)
                 result.notes = ProxyRun.notes(for: after, peer: running)
                 return result

@@ -33,25 +33,17 @@ struct ThroughputScenario: Scenario {
                 let opened = await client.waitUntilSettled(timeout: .seconds(20))
                 try ProxyRun.requireOpenStreams(opened)
                 try await Task.sleep(for: .seconds(1))  // past slow start and window growth
-                let before = await client.stats()
-                let cpuBefore = peer.sample()
-                let started = ContinuousClock.now
-                try await Task.sleep(for: .seconds(sizes.floodSeconds))
-                let after = await client.stats()
-                let cpuAfter = peer.sample()
-                let elapsed = (ContinuousClock.now - started) / .seconds(1)
-
-                let events = Double(after.events - before.events)
+                let window = try await MeasurementWindow.take(
+                    client: client,
+                    peer: peer,
+                    duration: .seconds(sizes.floodSeconds)
+                )
                 var measurement = Measurement()
-                measurement.values["events_per_s"] = events / elapsed
-                measurement.values["mib_per_s"] = Double(after.bodyBytes - before.bodyBytes) / elapsed / 1_048_576
-                if let cpuBefore, let cpuAfter, events > 0 {
-                    measurement.values["cpu_s_per_m_events"] =
-                        (cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) / (events / 1e6)
-                }
-                measurement.values["streams_failed"] = Double(after.streamsFailed)
-                measurement.values["streams_ended"] = Double(after.streamsEnded)
-                measurement.notes = ProxyRun.notes(for: after, peer: peer)
+                measurement.values["events_per_s"] = window.events / window.seconds
+                measurement.values["mib_per_s"] =
+                    Double(window.after.bodyBytes - window.before.bodyBytes) / window.seconds / 1_048_576
+                measurement.values["cpu_s_per_m_events"] = window.proxyCPUSecondsPerMillionEvents
+                measurement.recordOutcome(window.after, peer: peer)
                 return measurement
             }
         }

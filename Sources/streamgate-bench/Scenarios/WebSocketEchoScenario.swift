@@ -39,27 +39,17 @@ struct WebSocketEchoScenario: Scenario {
                 try ProxyRun.requireOpenStreams(opened)
                 try await Task.sleep(for: .seconds(1))  // warm-up
                 await client.resetLatency()
-                let before = await client.stats()
-                let cpuBefore = peer.sample()
-                let started = ContinuousClock.now
-                try await Task.sleep(for: .seconds(sizes.webSocketSeconds))
-                let after = await client.stats()
-                let cpuAfter = peer.sample()
-                let elapsed = (ContinuousClock.now - started) / .seconds(1)
-
-                let messages = Double(after.events - before.events)
+                let window = try await MeasurementWindow.take(
+                    client: client,
+                    peer: peer,
+                    duration: .seconds(sizes.webSocketSeconds)
+                )
                 var measurement = Measurement()
-                measurement.values["messages_per_s"] = messages / elapsed
-                measurement.values["p50_ms"] = after.latency.percentile(0.50).map { Double($0) / 1000 }
-                measurement.values["p99_ms"] = after.latency.percentile(0.99).map { Double($0) / 1000 }
-                if let cpuBefore, let cpuAfter, messages > 0 {
-                    measurement.values["cpu_s_per_m_messages"] =
-                        (cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) / (messages / 1e6)
-                }
+                measurement.values["messages_per_s"] = window.events / window.seconds
+                measurement.recordPercentiles(of: window.after.latency)
+                measurement.values["cpu_s_per_m_messages"] = window.proxyCPUSecondsPerMillionEvents
                 measurement.values["connections_open"] = Double(opened.streamsOpen)
-                measurement.values["streams_failed"] = Double(after.streamsFailed)
-                measurement.values["streams_ended"] = Double(after.streamsEnded)
-                measurement.notes = ProxyRun.notes(for: after, peer: peer)
+                measurement.recordOutcome(window.after, peer: peer)
                 return measurement
             }
         }
