@@ -48,9 +48,6 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         self.logger = logger
     }
 
-    /// Streams open on this connection.
-    public var openStreamCount: Int { streams.count }
-
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         do {
@@ -292,17 +289,16 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         }
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
-        stream.unconsumedBytes += bytes.count
+        stream.receivedRequestBytes(bytes.count)
         observer.http2RequestBody(buffer)
     }
 
     func closeStream(streamID: Int32, errorCode: UInt32) {
         pendingRequests[streamID] = nil
         guard let stream = streams.removeValue(forKey: streamID) else { return }
-        stream.closed = true
-        if stream.unconsumedBytes > 0 {
-            session?.consumeConnection(bytes: stream.unconsumedBytes)
-            stream.unconsumedBytes = 0
+        let unconsumed = stream.markClosed()
+        if unconsumed > 0 {
+            session?.consumeConnection(bytes: unconsumed)
         }
         stream.observer?.http2StreamClosed(errorCode: errorCode)
         closeIfDone()
@@ -356,7 +352,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         streams.removeAll()
         pendingRequests.removeAll()
         for stream in open {
-            stream.closed = true
+            _ = stream.markClosed()
             stream.observer?.http2StreamClosed(errorCode: errorCode)
         }
     }

@@ -22,13 +22,14 @@ public final class HTTP2ServerStream {
 
     unowned let connection: HTTP2ServerConnectionHandler
     /// Response body waiting for nghttp2's data provider to take it.
-    var queued = CircularBuffer<ByteBuffer>(initialCapacity: 4)
-    private(set) var queuedBytes = 0
-    var responseEnded = false
-    var headSent = false
-    var closed = false
+    private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    /// Response bytes queued and not yet taken into DATA frames.
+    public private(set) var queuedBytes = 0
+    private(set) var responseEnded = false
+    private var headSent = false
+    private(set) var closed = false
     /// Request body bytes delivered but not yet acknowledged with a window update.
-    var unconsumedBytes = 0
+    private(set) var unconsumedBytes = 0
 
     /// Queued response bytes above which `canTakeResponseBody` is false.
     static let queueHighWatermark = 64 * 1024
@@ -102,13 +103,28 @@ public final class HTTP2ServerStream {
                 output.writeBuffer(&first)
                 queued.removeFirst()
             } else {
-                var part = first.readSlice(length: take)!
-                output.writeBuffer(&part)
+                // A prefix of the first buffer: written straight from its storage, then skipped.
+                output.writeImmutableBuffer(first.getSlice(at: first.readerIndex, length: take) ?? ByteBuffer())
+                first.moveReaderIndex(forwardBy: take)
                 queued[queued.startIndex] = first
             }
             moved += take
         }
         queuedBytes -= moved
         return moved
+    }
+
+    // MARK: Connection-side bookkeeping (HTTP2ServerConnectionHandler)
+
+    /// Request body bytes arrived on the stream, not yet acknowledged.
+    func receivedRequestBytes(_ count: Int) {
+        unconsumedBytes += count
+    }
+
+    /// The stream closed; returns the request bytes never acknowledged, which the connection window still owes.
+    func markClosed() -> Int {
+        closed = true
+        defer { unconsumedBytes = 0 }
+        return unconsumedBytes
     }
 }

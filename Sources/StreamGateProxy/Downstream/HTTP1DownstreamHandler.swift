@@ -2,16 +2,17 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Serves one downstream HTTP/1.1 connection: turns each request into a `ProxyStream` (one at a time; NIO's
-/// pipelining handler queues the next), writes the stream's response back, and gates socket reads so a request
-/// body never outruns the upstream.
+/// Serves one downstream HTTP/1.1 connection: passes each request head through `StreamAdmission`, turns each
+/// admitted request into a `ProxyStream` (one at a time; NIO's pipelining handler queues the next), writes the
+/// stream's response back, and gates socket reads so a request body never outruns the upstream.
 final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let proxy: ProxyContext
-    private let rewriter: RequestHeaderRewriter
+    private let admission: StreamAdmission
+    private let connection: LiveConnection
     private var logger: Logger
     private var context: ChannelHandlerContext?
 
@@ -24,10 +25,12 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var keepAlive = true
     private var readGate = ReadGate()
 
-    init(proxy: ProxyContext, scheme: String, logger: Logger) {
+    init(proxy: ProxyContext, scheme: String, connection: LiveConnection, logger: Logger) {
         self.proxy = proxy
-        self.rewriter = RequestHeaderRewriter(scheme: scheme)
+        self.admission = StreamAdmission(routes: proxy.routes, rewriter: RequestHeaderRewriter(scheme: scheme))
+        self.connection = connection
         self.logger = logger
+        connection.protocolName = "http/1.1"
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -96,92 +99,48 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
         requestEnded = false
         answeredLocally = false
         keepAlive = head.isKeepAlive
-
-        let target: RequestTarget
-        do {
-            target = try RequestTarget(uri: head.uri)
-        } catch {
-            respondLocally(status: .badRequest, reason: error.description, head: head)
-            return
-        }
-        let hostHeader = head.headers.first(name: "host")
-        if head.version.minor >= 1 && hostHeader == nil {
-            respondLocally(status: .badRequest, reason: "missing Host header", head: head)
-            return
-        }
-        let host = target.authority.map(String.init) ?? hostHeader
-        guard let route = proxy.routes.route(host: host, path: target.path) else {
-            respondLocally(status: .notFound, reason: "no route for \(host ?? "")\(target.path)", head: head)
-            return
-        }
-
-        let isWebSocket = WebSocketUpgrade.isUpgradeRequest(head)
-        if isWebSocket {
+        let request = AdmissionRequest(http1: head, clientAddress: context.channel.remoteAddress)
+        if request.isWebSocket {
             // The decoder stops at an upgrade request: whatever the answer, the connection ends after it.
             keepAlive = false
-            if let problem = WebSocketUpgrade.problem(with: head) {
-                respondLocally(status: .badRequest, reason: problem, head: head)
-                return
+        }
+        switch admission.admit(request) {
+        case .local(let status, let reason):
+            respondLocally(status: status, reason: reason, head: head)
+        case .proxy(let route, let upstreamHead, let isWebSocket):
+            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                    promise: nil
+                )
             }
-            if !WebSocketUpgrade.originAllowed(head.headers, config: route.config.websocket) {
-                let origin = head.headers.first(name: "origin") ?? "none"
-                respondLocally(status: .forbidden, reason: "WebSocket origin \(origin) is not allowed", head: head)
-                return
-            }
-        }
-
-        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
-                promise: nil
+            let stream = ProxyStream(
+                route: route,
+                upstreamHead: upstreamHead,
+                isWebSocket: isWebSocket,
+                lease: proxy.lease(for: route, on: context.eventLoop),
+                eventLoop: context.eventLoop,
+                clock: proxy.clock,
+                downstream: self,
+                connection: connection,
+                streamID: connection.nextRequestID(),
+                logger: logger
             )
+            self.stream = stream
+            stream.start()
         }
-        var forwarded = head
-        forwarded.uri = String(target.originForm)
-        forwarded.headers.remove(name: "expect")
-        let chunked = head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
-        var upstreamHead = rewriter.upstreamHead(
-            for: forwarded,
-            clientAddress: context.channel.remoteAddress,
-            bodyIsChunked: chunked,
-            stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(
-                route: route.config,
-                requestHeaders: head.headers
-            )
-        )
-        if isWebSocket {
-            WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
-        }
-        let stream = ProxyStream(
-            route: route,
-            upstreamHead: upstreamHead,
-            isWebSocket: isWebSocket,
-            pool: proxy.pools.pool(for: context.eventLoop),
-            eventLoop: context.eventLoop,
-            downstream: self,
-            logger: logger
-        )
-        self.stream = stream
-        stream.start()
     }
 
     /// Answers the current request without an upstream (400, 404). The rest of its body is discarded.
     private func respondLocally(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead) {
         logger.info("\(status.code) \(status.reasonPhrase) for \(head.method) \(head.uri): \(reason)")
+        connection.answeredLocally()
         if status == .badRequest {
             keepAlive = false
         }
         guard let context else { return }
         answeredLocally = true
-        let (responseHead, body) = LocalResponse.make(
-            status: status,
-            reason: reason,
-            version: head.version,
-            allocator: context.channel.allocator
-        )
-        sendResponseHead(responseHead)
-        sendResponseBody(body)
-        sendResponseEnd()
+        LocalResponse.send(status: status, reason: reason, to: self, allocator: context.channel.allocator)
     }
 
     // MARK: Outbound: reads follow the upstream's pace
@@ -247,6 +206,10 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
 
     var canTakeResponseBody: Bool {
         context?.channel.isWritable ?? false
+    }
+
+    var queuedResponseBytes: Int {
+        (try? context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     func pauseRequestBody() {

@@ -3,11 +3,12 @@ import NIOCore
 import NIOHTTP1
 import StreamGateHTTP2
 
-/// The proxy side of one downstream HTTP/2 connection: turns each client stream into a `ProxyStream` (or a local
-/// answer when no route matches), exactly as an HTTP/1.1 request would be.
+/// The proxy side of one downstream HTTP/2 connection: passes each client stream's head through `StreamAdmission`
+/// and turns it into a `ProxyStream` or a local answer, exactly as an HTTP/1.1 request would be.
 final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
     private let proxy: ProxyContext
-    private let rewriter: RequestHeaderRewriter
+    private let admission: StreamAdmission
+    private let connection: LiveConnection
     private let eventLoop: any EventLoop
     private let clientAddress: SocketAddress?
     private let allocator: ByteBufferAllocator
@@ -22,11 +23,14 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         clientAddress: SocketAddress?,
         allocator: ByteBufferAllocator,
         acceptsWebSockets: Bool,
+        connection: LiveConnection,
         logger: Logger
     ) {
         self.acceptsWebSockets = acceptsWebSockets
         self.proxy = proxy
-        self.rewriter = RequestHeaderRewriter(scheme: scheme)
+        self.admission = StreamAdmission(routes: proxy.routes, rewriter: RequestHeaderRewriter(scheme: scheme))
+        self.connection = connection
+        connection.protocolName = "h2"
         self.eventLoop = eventLoop
         self.clientAddress = clientAddress
         self.allocator = allocator
@@ -62,100 +66,67 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
     }
 
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) {
-        var method = HTTPMethod(rawValue: head.method)
-        let isWebSocket = method == .CONNECT && head.extendedProtocol?.lowercased() == "websocket"
-        if method == .CONNECT && !(isWebSocket && acceptsWebSockets) {
-            let reason =
-                head.extendedProtocol.map { "CONNECT for \($0) is not supported" } ?? "CONNECT is not supported"
-            respondLocally(stream, status: .notImplemented, reason: reason, logger: logger)
-            return
-        }
-        if isWebSocket {
-            // RFC 8441 section 5: the tunnel becomes an HTTP/1.1 Upgrade toward the upstream.
-            method = .GET
-        }
-        let target: RequestTarget
-        do {
-            target = try RequestTarget(uri: head.path)
-        } catch {
-            respondLocally(stream, status: .badRequest, reason: error.description, logger: logger)
-            return
-        }
-        let host = head.authority ?? head.headers.first(name: "host")
-        guard let route = proxy.routes.route(host: host, path: target.path) else {
-            respondLocally(
-                stream,
-                status: .notFound,
-                reason: "no route for \(host ?? "")\(target.path)",
+        let method = HTTPMethod(rawValue: head.method)
+        let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)
+        let request = AdmissionRequest(http2: head, acceptsWebSockets: acceptsWebSockets, clientAddress: clientAddress)
+        switch admission.admit(request) {
+        case .local(let status, let reason):
+            logger.info(
+                "\(status.code) \(status.reasonPhrase) for \(head.method) \(head.path): \(reason)",
+                metadata: ["stream": "\(stream.streamID)"]
+            )
+            connection.answeredLocally()
+            LocalResponse.send(status: status, reason: reason, to: downstream, allocator: allocator)
+        case .proxy(let route, let upstreamHead, let isWebSocket):
+            track(downstream)
+            stream.observer = downstream
+            let proxyStream = ProxyStream(
+                route: route,
+                upstreamHead: upstreamHead,
+                isWebSocket: isWebSocket,
+                lease: proxy.lease(for: route, on: eventLoop),
+                eventLoop: eventLoop,
+                clock: proxy.clock,
+                downstream: downstream,
+                connection: connection,
+                streamID: UInt32(stream.streamID),
                 logger: logger
             )
-            return
+            downstream.proxyStream = proxyStream
+            proxyStream.start()
+            if isWebSocket {
+                // The CONNECT stream stays open for the tunnel; the upgrade request itself has no body.
+                proxyStream.receiveRequestEnd()
+            }
         }
+    }
+}
 
-        if isWebSocket && !WebSocketUpgrade.originAllowed(head.headers, config: route.config.websocket) {
-            let origin = head.headers.first(name: "origin") ?? "none"
-            respondLocally(
-                stream,
-                status: .forbidden,
-                reason: "WebSocket origin \(origin) is not allowed",
-                logger: logger
-            )
-            return
-        }
-
+extension AdmissionRequest {
+    /// An HTTP/2 request head: `:authority` stands for Host (and goes upstream as Host), split cookies are joined
+    /// (RFC 9113 section 8.2.3), and an extended CONNECT for `websocket` is a WebSocket when the listener accepts
+    /// it (RFC 8441).
+    init(http2 head: HTTP2RequestHead, acceptsWebSockets: Bool, clientAddress: SocketAddress?) {
+        let method = HTTPMethod(rawValue: head.method)
         var headers = head.headers
         if let authority = head.authority {
             headers.replaceOrAdd(name: "host", value: authority)
         }
-        // HTTP/2 may split cookies into several fields; HTTP/1.1 wants one (RFC 9113 section 8.2.3).
         let cookies = headers["cookie"]
         if cookies.count > 1 {
             headers.replaceOrAdd(name: "cookie", value: cookies.joined(separator: "; "))
         }
-        let request = HTTPRequestHead(
-            version: .http1_1,
+        let isWebSocket =
+            acceptsWebSockets && method == .CONNECT && head.extendedProtocol?.lowercased() == "websocket"
+        self.init(
             method: method,
-            uri: String(target.originForm),
-            headers: headers
+            uri: head.path,
+            host: head.authority ?? head.headers.first(name: "host"),
+            headers: headers,
+            webSocket: isWebSocket ? .extendedConnect : .none,
+            connectProtocol: head.extendedProtocol,
+            bodyIsChunked: !head.endStream && !isWebSocket && !headers.contains(name: "content-length"),
+            clientAddress: clientAddress
         )
-        let hasBody = !head.endStream && !isWebSocket
-        var upstreamHead = rewriter.upstreamHead(
-            for: request,
-            clientAddress: clientAddress,
-            bodyIsChunked: hasBody && !headers.contains(name: "content-length"),
-            stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(route: route.config, requestHeaders: headers)
-        )
-        if isWebSocket {
-            WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
-        }
-        let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)
-        track(downstream)
-        stream.observer = downstream
-        let proxyStream = ProxyStream(
-            route: route,
-            upstreamHead: upstreamHead,
-            isWebSocket: isWebSocket,
-            pool: proxy.pools.pool(for: eventLoop),
-            eventLoop: eventLoop,
-            downstream: downstream,
-            streamID: stream.streamID,
-            logger: logger
-        )
-        downstream.proxyStream = proxyStream
-        proxyStream.start()
-        if isWebSocket {
-            // The CONNECT stream stays open for the tunnel; the upgrade request itself has no body.
-            proxyStream.receiveRequestEnd()
-        }
-    }
-
-    private func respondLocally(_ stream: HTTP2ServerStream, status: HTTPResponseStatus, reason: String, logger: Logger)
-    {
-        logger.info("\(status.code) \(status.reasonPhrase): \(reason)", metadata: ["stream": "\(stream.streamID)"])
-        let (head, body) = LocalResponse.make(status: status, reason: reason, allocator: allocator)
-        stream.sendHead(status: Int(head.status.code), headers: head.headers, endStream: false)
-        stream.sendBody(body)
-        stream.sendEnd()
-        stream.flush()
     }
 }

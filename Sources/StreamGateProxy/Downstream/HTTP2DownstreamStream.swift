@@ -47,6 +47,10 @@ extension HTTP2DownstreamStream: DownstreamResponder {
         stream.canTakeResponseBody
     }
 
+    var queuedResponseBytes: Int {
+        stream.queuedBytes
+    }
+
     func pauseRequestBody() {
         requestBodyPaused = true
     }

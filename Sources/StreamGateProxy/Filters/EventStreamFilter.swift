@@ -2,18 +2,15 @@ import NIOCore
 import NIOHTTP1
 import StreamGateConfig
 
-/// StreamGate's handling of one `text/event-stream` response: rewrites its head for every hop behind us, follows
-/// the upstream's event boundaries (bytes pass untouched), makes the heartbeat comments that may only go out at a
-/// boundary, and keeps the stream's counters.
+/// The bytes of one `text/event-stream` response: rewrites its head for every hop behind us, follows the
+/// upstream's event boundaries (bytes pass untouched), and inserts StreamGate's own bytes (preamble, heartbeats)
+/// only where they change no event. When to insert them is `EventStreamSession`'s business.
 struct EventStreamFilter {
     let config: SSEConfig
     private var scanner = EventStreamScanner()
     private let heartbeatBytes: ByteBuffer
     /// StreamGate wrote bytes of its own before the upstream's first: an upstream BOM must then be dropped.
     private var wroteAhead = false
-
-    private(set) var heartbeatCount = 0
-    private(set) var upstreamBytes = 0
 
     /// `heartbeat` is the comment line to send (shared per route: writing it copies nothing).
     init(config: SSEConfig, heartbeat: ByteBuffer) {
@@ -71,7 +68,6 @@ struct EventStreamFilter {
     /// Scans one upstream chunk and returns what to forward: the chunk itself, untouched, except for a leading
     /// BOM that can no longer lead once StreamGate wrote ahead of it.
     mutating func forward(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        upstreamBytes += chunk.readableBytes
         let leadingBOM = scanner.scan(chunk)
         guard wroteAhead, leadingBOM != .none else { return chunk }
         return leadingBOM.applied(to: chunk, allocator: allocator)
@@ -85,7 +81,6 @@ struct EventStreamFilter {
         if let boundaryEnd {
             slice = chunk.getSlice(at: chunk.readerIndex, length: boundaryEnd) ?? chunk
         }
-        upstreamBytes += slice.readableBytes
         let forwarded = wroteAhead && leadingBOM != .none ? leadingBOM.applied(to: slice, allocator: allocator) : slice
         return (forwarded, boundaryEnd != nil)
     }
@@ -93,7 +88,6 @@ struct EventStreamFilter {
     /// A heartbeat comment when the stream stands at an event boundary; nil in the middle of an event.
     mutating func heartbeat() -> ByteBuffer? {
         guard scanner.isAtEventBoundary else { return nil }
-        heartbeatCount += 1
         wroteAhead = true
         return heartbeatBytes
     }

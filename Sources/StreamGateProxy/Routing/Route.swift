@@ -17,6 +17,11 @@ public final class Route: Sendable {
         self.heartbeatBytes = ByteBufferAllocator().buffer(string: ":" + config.sse.heartbeatComment + "\n\n")
     }
 
+    /// The route's host pattern and path prefix, as the admin view shows it: `*/events/`.
+    public var displayName: String {
+        "\(config.match.host)\(config.match.pathPrefix)"
+    }
+
     /// How the route is named in logs: `routes[1] (*/events/)`.
     public var logName: String {
         "routes[\(index)] (\(config.match.host)\(config.match.pathPrefix))"

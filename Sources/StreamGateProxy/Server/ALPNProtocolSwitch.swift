@@ -9,10 +9,12 @@ final class ALPNProtocolSwitch: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = ByteBuffer
 
     private let pipeline: DownstreamPipeline
+    private let connection: LiveConnection
     private let logger: Logger
 
-    init(pipeline: DownstreamPipeline, logger: Logger) {
+    init(pipeline: DownstreamPipeline, connection: LiveConnection, logger: Logger) {
         self.pipeline = pipeline
+        self.connection = connection
         self.logger = logger
     }
 
@@ -21,6 +23,11 @@ final class ALPNProtocolSwitch: ChannelInboundHandler, RemovableChannelHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
+        connection.tls = TLSSummary(
+            version: completed.protocolVersion,
+            alpn: completed.alpnProtocol,
+            serverName: completed.serverName
+        )
         var logger = logger
         logger[metadataKey: "tls"] = "\(completed.protocolVersion)"
         if let name = completed.serverName {
@@ -30,6 +37,7 @@ final class ALPNProtocolSwitch: ChannelInboundHandler, RemovableChannelHandler {
             try pipeline.configure(
                 completed.alpnProtocol == "h2" ? .http2 : .http1,
                 channel: context.channel,
+                connection: connection,
                 logger: logger
             )
         } catch {

@@ -11,11 +11,13 @@ final class CleartextProtocolSniffer: ChannelInboundHandler, RemovableChannelHan
     private static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     private let pipeline: DownstreamPipeline
+    private let connection: LiveConnection
     private let logger: Logger
     private var held: ByteBuffer?
 
-    init(pipeline: DownstreamPipeline, logger: Logger) {
+    init(pipeline: DownstreamPipeline, connection: LiveConnection, logger: Logger) {
         self.pipeline = pipeline
+        self.connection = connection
         self.logger = logger
     }
 
@@ -45,7 +47,7 @@ final class CleartextProtocolSniffer: ChannelInboundHandler, RemovableChannelHan
 
     private func install(_ version: DownstreamPipeline.HTTPVersion, context: ChannelHandlerContext) {
         do {
-            try pipeline.configure(version, channel: context.channel, logger: logger)
+            try pipeline.configure(version, channel: context.channel, connection: connection, logger: logger)
         } catch {
             logger.error("cannot set up the connection: \(error)")
             context.close(promise: nil)

@@ -17,7 +17,7 @@ struct DownstreamPipeline {
         case http2
     }
 
-    func configure(_ version: HTTPVersion, channel: any Channel, logger: Logger) throws {
+    func configure(_ version: HTTPVersion, channel: any Channel, connection: LiveConnection, logger: Logger) throws {
         let sync = channel.pipeline.syncOperations
         logger.debug("connection speaks \(version == .http2 ? "HTTP/2" : "HTTP/1.1")")
         switch version {
@@ -27,7 +27,7 @@ struct DownstreamPipeline {
             try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
             try sync.addHandler(HTTPServerPipelineHandler())
             try sync.addHandler(HTTPServerProtocolErrorHandler())
-            try sync.addHandler(HTTP1DownstreamHandler(proxy: proxy, scheme: scheme, logger: logger))
+            try sync.addHandler(HTTP1DownstreamHandler(proxy: proxy, scheme: scheme, connection: connection, logger: logger))
         case .http2:
             var logger = logger
             logger[metadataKey: "protocol"] = "h2"
@@ -38,6 +38,7 @@ struct DownstreamPipeline {
                 clientAddress: channel.remoteAddress,
                 allocator: channel.allocator,
                 acceptsWebSockets: listener.http2.websocket,
+                connection: connection,
                 logger: logger
             )
             let settings = HTTP2ServerSettings(

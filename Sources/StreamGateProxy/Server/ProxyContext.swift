@@ -1,44 +1,22 @@
 import NIOCore
 
 /// Everything a downstream connection needs to proxy its streams, shared by all connections of all listeners:
-/// the route table and the per-event-loop upstream pools. Immutable after start.
+/// the route table, the per-event-loop upstream pools, the live registry and the clock. Immutable after start.
 final class ProxyContext: Sendable {
     let routes: RouteTable
-    let pools: EventLoopBoundPools
+    let pools: PerEventLoop<UpstreamConnectionPool>
+    let registry: LiveRegistry
+    let clock: StreamClock
 
-    init(routes: RouteTable, pools: EventLoopBoundPools) {
+    init(routes: RouteTable, group: any EventLoopGroup, clock: StreamClock = .system) {
         self.routes = routes
-        self.pools = pools
-    }
-}
-
-/// One `UpstreamConnectionPool` per event loop of the group, made on its loop at start and reached only from it.
-final class EventLoopBoundPools: Sendable {
-    private let pools: [ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]
-
-    /// Builds a pool on each loop of `group`. Blocks until done: call at start, before serving.
-    init(group: any EventLoopGroup) throws {
-        var pools: [ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = try loop.submit {
-                NIOLoopBound(UpstreamConnectionPool(eventLoop: loop), eventLoop: loop)
-            }.wait()
-        }
-        self.pools = pools
+        self.pools = PerEventLoop(group: group) { UpstreamConnectionPool(eventLoop: $0) }
+        self.registry = LiveRegistry(group: group)
+        self.clock = clock
     }
 
-    /// The pool of `loop`; call on `loop` only.
-    func pool(for loop: any EventLoop) -> UpstreamConnectionPool {
-        guard let bound = pools[ObjectIdentifier(loop)] else {
-            preconditionFailure("event loop outside the proxy's group")
-        }
-        return bound.value
-    }
-
-    /// Closes every idle upstream connection on every loop.
-    func closeAll() -> [EventLoopFuture<Void>] {
-        pools.values.map { bound in
-            bound.eventLoop.submit { bound.value.closeAll() }
-        }
+    /// How a stream to `route` on `loop` gets its upstream connection; call on `loop`.
+    func lease(for route: Route, on loop: any EventLoop) -> UpstreamLease {
+        UpstreamLease(group: route.upstream, pool: pools.value(on: loop))
     }
 }

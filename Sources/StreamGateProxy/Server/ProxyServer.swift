@@ -14,7 +14,6 @@ public final class ProxyServer: Service, Sendable {
     private let logger: Logger
     private let drainTimeout: Duration
     private let context: ProxyContext
-    private let connections = ConnectionRegistry()
     private let boundAddresses = AsyncBoundAddresses()
     private let tlsContexts: [String: TLSContext]
 
@@ -39,11 +38,11 @@ public final class ProxyServer: Service, Sendable {
             return Route(index: index, config: route, upstream: upstream)
         }
         self.tlsContexts = try ListenerTLS.makeContexts(for: config)
-        self.context = ProxyContext(
-            routes: RouteTable(routes: routes),
-            pools: try EventLoopBoundPools(group: group)
-        )
+        self.context = ProxyContext(routes: RouteTable(routes: routes), group: group)
     }
+
+    /// Every live connection and stream, as the admin view shows them.
+    public var registry: LiveRegistry { context.registry }
 
     /// The addresses the listeners bound, by listener name, once `run` has bound them.
     public func listeningAddresses() async -> [String: SocketAddress] {
@@ -72,31 +71,30 @@ public final class ProxyServer: Service, Sendable {
 
         try? await gracefulShutdown()
 
-        logger.info(
-            "shutting down: no new connections; draining \(connections.count) for up to \(drainTimeout.configText)"
-        )
+        let registry = context.registry
+        let open = await registry.connectionCount()
+        logger.info("shutting down: no new connections; draining \(open) for up to \(drainTimeout.configText)")
         for channel in listeners {
             try? await channel.close()
         }
-        connections.quiesceAll()
+        await registry.fireAll(ChannelShouldQuiesceEvent())
         let deadline = ContinuousClock.now + drainTimeout
-        while connections.count > 0 && ContinuousClock.now < deadline {
+        while await registry.connectionCount() > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        if connections.count > 0 {
-            logger.info("closing \(connections.count) connections still open after the drain period")
-            connections.goAwayAll()
+        let remaining = await registry.connectionCount()
+        if remaining > 0 {
+            logger.info("closing \(remaining) connections still open after the drain period")
+            await registry.fireAll(ProxyGoingAwayEvent())
             try? await Task.sleep(for: .milliseconds(200))
-            connections.closeAll()
+            await registry.closeAll()
         }
-        for future in context.pools.closeAll() {
-            try? await future.get()
-        }
+        _ = await context.pools.visitAll { $0.closeAll() }
         logger.info("stopped")
     }
 
     private func bind(_ listener: ListenerConfig) async throws -> any Channel {
-        let connections = self.connections
+        let registry = context.registry
         let baseLogger = logger
         let tlsContext = tlsContexts[listener.name]
         let handshakeTimeout = TimeAmount(listener.tls?.handshakeTimeout ?? .seconds(10))
@@ -111,10 +109,10 @@ public final class ProxyServer: Service, Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                let id = connections.register(channel)
+                let connection = registry.open(channel: channel, listener: listener.name)
                 var logger = baseLogger
                 logger[metadataKey: "listener"] = "\(listener.name)"
-                logger[metadataKey: "connection"] = "\(id)"
+                logger[metadataKey: "connection"] = "\(connection.id)"
                 if let peer = channel.remoteAddress {
                     logger[metadataKey: "peer"] = "\(Self.describe(peer))"
                 }
@@ -126,9 +124,13 @@ public final class ProxyServer: Service, Sendable {
                         try sync.addHandler(
                             TLSServerHandler(context: tlsContext, handshakeTimeout: handshakeTimeout, logger: logger)
                         )
-                        try sync.addHandler(ALPNProtocolSwitch(pipeline: pipeline, logger: logger))
+                        try sync.addHandler(
+                            ALPNProtocolSwitch(pipeline: pipeline, connection: connection, logger: logger)
+                        )
                     } else {
-                        try sync.addHandler(CleartextProtocolSniffer(pipeline: pipeline, logger: logger))
+                        try sync.addHandler(
+                            CleartextProtocolSniffer(pipeline: pipeline, connection: connection, logger: logger)
+                        )
                     }
                 }
             }

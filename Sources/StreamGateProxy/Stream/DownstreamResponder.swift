@@ -17,6 +17,8 @@ protocol DownstreamResponder: AnyObject {
     func abortResponse()
     /// False while the client side holds as many response bytes as it should: the upstream must stop reading.
     var canTakeResponseBody: Bool { get }
+    /// Response bytes written but not yet taken by the client (the HTTP/2 stream's queue, the socket's buffer).
+    var queuedResponseBytes: Int { get }
     /// Stop delivering request body until `resumeRequestBody` (the upstream cannot take more).
     func pauseRequestBody()
     func resumeRequestBody()
@@ -41,5 +43,19 @@ enum LocalResponse {
         headers.add(name: "content-length", value: String(body.readableBytes))
         headers.add(name: "cache-control", value: "no-store")
         return (HTTPResponseHead(version: version, status: status, headers: headers), body)
+    }
+
+    /// Answers on `downstream` with a local response: head, body, end, flushed.
+    static func send(
+        status: HTTPResponseStatus,
+        reason: String,
+        to downstream: any DownstreamResponder,
+        allocator: ByteBufferAllocator
+    ) {
+        let (head, body) = make(status: status, reason: reason, allocator: allocator)
+        downstream.sendResponseHead(head)
+        downstream.sendResponseBody(body)
+        downstream.sendResponseEnd()
+        downstream.flushResponse()
     }
 }

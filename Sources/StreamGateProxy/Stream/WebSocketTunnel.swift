@@ -5,14 +5,27 @@ import StreamGateConfig
 /// A WebSocket connection after its handshake: carries frames byte for byte between the client and the upstream
 /// with backpressure (a side is read only while the other can take its bytes), follows frame boundaries in both
 /// directions so StreamGate's own Pings and Closes go between frames, swallows the Pongs that answer its Pings,
-/// and applies the route's `websocket` idle timeout, ping intervals and max lifetime. One per tunnel, on the
-/// downstream connection's event loop.
+/// and applies the route's `websocket` idle timeout, ping intervals and max lifetime (`WebSocketDeadlines`). One
+/// per tunnel, on the downstream connection's event loop; in the live registry under the id of the stream whose
+/// upgrade it completed.
 final class WebSocketTunnel {
+    /// What the registry shows of the tunnel besides its counters.
+    struct Identity {
+        var connection: LiveConnection?
+        var streamID: UInt32
+        var path: String
+        var route: Route
+        var upstreamAddress: String
+        /// When the stream that upgraded started.
+        var startedAt: NIODeadline
+    }
+
     private let downstream: any TunnelEndpoint
     private let upstream: any TunnelEndpoint
-    private let config: WebSocketConfig
     private let eventLoop: any EventLoop
+    private let clock: StreamClock
     private let allocator: ByteBufferAllocator
+    private let identity: Identity
     private let logger: Logger
     /// Payload of StreamGate's Pings; the Pongs carrying it are not forwarded.
     private let token: [UInt8]
@@ -22,45 +35,41 @@ final class WebSocketTunnel {
     /// Frames from the upstream, unmasked.
     private var fromUpstream = WebSocketFrameTracker(masked: false)
 
-    private let startedAt: NIODeadline
-    /// Last data or close frame in either direction (pings and pongs excluded).
-    private var lastFrame: NIODeadline
-    private var lastSentToClient: NIODeadline
-    private var lastSentToUpstream: NIODeadline
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
+    private var deadlines: WebSocketDeadlines
+    private var timer = DeadlineTimer()
     private var closing = false
-    private(set) var pingsSent = 0
-    private(set) var pongsSwallowed = 0
+    private var bytesFromClient = 0
+    private var bytesToClient = 0
+    private var pingsSent = 0
 
     init(
         downstream: any TunnelEndpoint,
         upstream: any TunnelEndpoint,
         config: WebSocketConfig,
         eventLoop: any EventLoop,
+        clock: StreamClock,
         allocator: ByteBufferAllocator,
+        identity: Identity,
         logger: Logger
     ) {
         self.downstream = downstream
         self.upstream = upstream
-        self.config = config
         self.eventLoop = eventLoop
+        self.clock = clock
         self.allocator = allocator
+        self.identity = identity
         self.logger = logger
         self.token = Array("sgping".utf8) + (0..<6).map { _ in UInt8.random(in: 0...255) }
-        let now = NIODeadline.now()
-        self.startedAt = now
-        self.lastFrame = now
-        self.lastSentToClient = now
-        self.lastSentToUpstream = now
+        self.deadlines = WebSocketDeadlines(config: config, startedAt: identity.startedAt, now: clock.now())
     }
 
-    /// Wires both endpoints to the tunnel and starts its timers. Endpoints hold the tunnel weakly; the tunnel keeps
-    /// itself alive until it shuts down.
+    /// Wires both endpoints to the tunnel, registers it and starts its timers. Endpoints hold the tunnel weakly;
+    /// the tunnel keeps itself alive until it shuts down.
     func start() {
         downstream.tunnel = self
         upstream.tunnel = self
         retainSelf = self
+        identity.connection?.streamStarted(identity.streamID, self)
         armTimer()
     }
 
@@ -70,20 +79,21 @@ final class WebSocketTunnel {
     // MARK: Bytes
 
     func received(_ buffer: ByteBuffer, from side: TunnelSide) {
-        let now = NIODeadline.now()
+        let now = clock.now()
         switch side {
         case .downstream:
+            bytesFromClient += buffer.readableBytes
             let target = upstream
             fromClient.process(
                 buffer,
                 token: token,
                 forward: { target.write($0) },
-                swallowedPong: { self.pongsSwallowed += 1 },
-                frameStarted: { opcode in if opcode != 0x9 && opcode != 0xA { self.lastFrame = now } }
+                swallowedPong: {},
+                frameStarted: { opcode in if opcode != 0x9 && opcode != 0xA { self.deadlines.lastFrame = now } }
             )
-            lastSentToUpstream = now
+            deadlines.lastSentToUpstream = now
             if let violation = fromClient.protocolViolation {
-                fail(code: 1002, reason: "client broke WebSocket framing: \(violation)")
+                fail(code: 1002, reason: "client broke WebSocket framing: \(violation)", outcome: .protocolError)
                 return
             }
             if !upstream.isWritable {
@@ -91,17 +101,18 @@ final class WebSocketTunnel {
                 upstream.flush()
             }
         case .upstream:
+            bytesToClient += buffer.readableBytes
             let target = downstream
             fromUpstream.process(
                 buffer,
                 token: token,
                 forward: { target.write($0) },
-                swallowedPong: { self.pongsSwallowed += 1 },
-                frameStarted: { opcode in if opcode != 0x9 && opcode != 0xA { self.lastFrame = now } }
+                swallowedPong: {},
+                frameStarted: { opcode in if opcode != 0x9 && opcode != 0xA { self.deadlines.lastFrame = now } }
             )
-            lastSentToClient = now
+            deadlines.lastSentToClient = now
             if let violation = fromUpstream.protocolViolation {
-                fail(code: 1002, reason: "upstream broke WebSocket framing: \(violation)")
+                fail(code: 1002, reason: "upstream broke WebSocket framing: \(violation)", outcome: .protocolError)
                 return
             }
             if !downstream.isWritable {
@@ -129,74 +140,47 @@ final class WebSocketTunnel {
     func closed(_ side: TunnelSide) {
         guard retainSelf != nil else { return }
         logger.debug("WebSocket \(side) closed; closing the other side")
-        shutDown()
+        shutDown(outcome: .ok)
     }
 
     /// Shutdown of StreamGate: Close 1001 to both sides, then close.
     func goAway() {
-        fail(code: 1001, reason: "going away")
+        fail(code: 1001, reason: "going away", outcome: .drained)
     }
 
     // MARK: Timers
 
-    private enum Deadline {
-        case idle
-        case lifetime
-        case pingClient
-        case pingUpstream
-    }
-
-    private func nextDeadline() -> (NIODeadline, Deadline)? {
-        var next: (NIODeadline, Deadline)?
-        func consider(_ interval: Duration, from start: NIODeadline, _ kind: Deadline) {
-            guard interval > .zero else { return }
-            let deadline = start + TimeAmount(interval)
-            if let current = next, current.0 <= deadline { return }
-            next = (deadline, kind)
-        }
-        consider(config.idleTimeout, from: lastFrame, .idle)
-        consider(config.maxLifetime, from: startedAt, .lifetime)
-        consider(config.pingInterval, from: lastSentToClient, .pingClient)
-        consider(config.upstreamPingInterval, from: lastSentToUpstream, .pingUpstream)
-        return next
-    }
-
     private func armTimer() {
-        guard !closing, let (deadline, _) = nextDeadline() else { return }
-        if let timerDeadline, timerDeadline <= deadline { return }
-        timer?.cancel()
-        timerDeadline = deadline
-        timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            self?.timerFired()
+        guard !closing, let (deadline, _) = deadlines.next else { return }
+        do {
+            try timer.arm(at: deadline, on: eventLoop, handler: self)
+        } catch {
+            fail(code: 1001, reason: "going away", outcome: .drained)
         }
     }
 
     private func timerFired() {
-        timer = nil
-        timerDeadline = nil
-        guard !closing, let (deadline, kind) = nextDeadline() else { return }
-        let now = NIODeadline.now()
-        if deadline <= now {
-            switch kind {
-            case .idle:
-                fail(code: 1001, reason: "idle timeout")
-                return
-            case .lifetime:
-                fail(code: 1001, reason: "max lifetime reached")
-                return
-            case .pingClient:
-                if fromUpstream.isAtFrameBoundary {
-                    downstream.write(WebSocketControlFrame.ping(payload: token, masked: false, allocator: allocator))
-                    downstream.flush()
-                    pingsSent += 1
-                }
-                lastSentToClient = now
-            case .pingUpstream:
-                if fromClient.isAtFrameBoundary {
-                    upstream.write(WebSocketControlFrame.ping(payload: token, masked: true, allocator: allocator))
-                    upstream.flush()
-                }
-                lastSentToUpstream = now
+        timer.fired()
+        guard !closing else { return }
+        switch deadlines.due(at: clock.now()) {
+        case nil:
+            break
+        case .idle:
+            fail(code: 1001, reason: "idle timeout", outcome: .timeoutIdle)
+            return
+        case .lifetime:
+            fail(code: 1001, reason: "max lifetime reached", outcome: .timeoutLifetime)
+            return
+        case .pingClient:
+            if fromUpstream.isAtFrameBoundary {
+                downstream.write(WebSocketControlFrame.ping(payload: token, masked: false, allocator: allocator))
+                downstream.flush()
+                pingsSent += 1
+            }
+        case .pingUpstream:
+            if fromClient.isAtFrameBoundary {
+                upstream.write(WebSocketControlFrame.ping(payload: token, masked: true, allocator: allocator))
+                upstream.flush()
             }
         }
         armTimer()
@@ -205,7 +189,7 @@ final class WebSocketTunnel {
     // MARK: Ending
 
     /// Sends Close `code` to each side whose direction stands between frames, then closes both.
-    private func fail(code: UInt16, reason: String) {
+    private func fail(code: UInt16, reason: String, outcome: StreamOutcome) {
         guard !closing else { return }
         logger.info("WebSocket closing with \(code): \(reason)")
         if fromUpstream.isAtFrameBoundary {
@@ -216,18 +200,52 @@ final class WebSocketTunnel {
         if fromClient.isAtFrameBoundary {
             upstream.write(WebSocketControlFrame.close(code: code, reason: reason, masked: true, allocator: allocator))
         }
-        shutDown()
+        shutDown(outcome: outcome)
     }
 
-    private func shutDown() {
+    private func shutDown(outcome: StreamOutcome) {
         guard !closing else { return }
         closing = true
-        timer?.cancel()
-        timer = nil
+        timer.cancel(on: eventLoop)
         downstream.closeAfterFlush()
         upstream.closeAfterFlush()
         downstream.tunnel = nil
         upstream.tunnel = nil
+        identity.connection?.streamEnded(identity.streamID, stream: self, kind: .websocket, outcome: outcome)
         retainSelf = nil
+    }
+}
+
+extension WebSocketTunnel: NIOScheduledCallbackHandler {
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timerFired()
+    }
+
+    func didCancelScheduledCallback(eventLoop: some EventLoop) {}
+}
+
+extension WebSocketTunnel: LiveStream {
+    func snapshot(now: NIODeadline) -> StreamSnapshot {
+        StreamSnapshot(
+            id: identity.streamID,
+            kind: .websocket,
+            phase: closing ? .finished : .streaming,
+            method: "GET",
+            path: identity.path,
+            route: identity.route.displayName,
+            upstream: identity.route.upstream.name,
+            upstreamAddress: identity.upstreamAddress,
+            ageMilliseconds: StreamSnapshot.milliseconds(from: identity.startedAt, to: now),
+            idleMilliseconds: StreamSnapshot.milliseconds(
+                from: max(deadlines.lastSentToClient, deadlines.lastSentToUpstream),
+                to: now
+            ),
+            bytesIn: bytesFromClient,
+            bytesOut: bytesToClient,
+            events: 0,
+            heartbeats: pingsSent,
+            lastEventID: nil,
+            queuedBytes: 0
+        )
     }
 }

@@ -8,12 +8,13 @@ import NIOPosix
 final class UpstreamConnectionPool {
     private let eventLoop: any EventLoop
     private var idle: [PoolKey: [UpstreamConnection]] = [:]
-    private var cursors: [Int: Int] = [:]
+    private var cursors: [String: Int] = [:]
     private var expiryTask: Scheduled<Void>?
     private var expiryDeadline: NIODeadline?
 
+    /// Keyed by upstream name, so state survives a reload that reorders the upstreams.
     private struct PoolKey: Hashable {
-        var group: Int
+        var group: String
         var server: Int
     }
 
@@ -29,14 +30,14 @@ final class UpstreamConnectionPool {
 
     /// The server of `group` the next new stream should use (round robin per event loop).
     func nextServer(of group: UpstreamGroup) -> Int {
-        let next = cursors[group.index, default: 0]
-        cursors[group.index] = (next + 1) % group.addresses.count
+        let next = cursors[group.name, default: 0] % group.addresses.count
+        cursors[group.name] = (next + 1) % group.addresses.count
         return next
     }
 
     /// An idle pooled connection to `server` of `group`, if one is still open.
     func takeIdle(group: UpstreamGroup, server: Int) -> UpstreamConnection? {
-        let key = PoolKey(group: group.index, server: server)
+        let key = PoolKey(group: group.name, server: server)
         while var list = idle[key], let connection = list.popLast() {
             idle[key] = list
             if connection.isActive {
@@ -73,7 +74,7 @@ final class UpstreamConnectionPool {
     func release(_ connection: UpstreamConnection, group: UpstreamGroup) {
         connection.handler.delegate = nil
         guard connection.isActive else { return }
-        let key = PoolKey(group: group.index, server: connection.serverIndex)
+        let key = PoolKey(group: group.name, server: connection.serverIndex)
         var list = idle[key, default: []]
         guard list.count < group.config.maxIdleConnections else {
             connection.close()

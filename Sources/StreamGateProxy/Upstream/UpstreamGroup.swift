@@ -7,7 +7,7 @@ import StreamGateConfig
 public final class UpstreamGroup: Sendable {
     public let config: UpstreamConfig
     public let addresses: [SocketAddress]
-    /// Position of the group in the config's `upstreams` list; keys per-loop pool state.
+    /// Position of the group in the config's `upstreams` list.
     public let index: Int
 
     public init(index: Int, config: UpstreamConfig, addresses: [SocketAddress]) {

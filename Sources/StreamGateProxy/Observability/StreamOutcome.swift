@@ -1,0 +1,47 @@
+/// How a stream ended: the `outcome` of stream metrics and access-log lines.
+public enum StreamOutcome: String, Sendable, CaseIterable {
+    /// The response ended cleanly, or the tunnel closed from one of its sides.
+    case ok
+    /// StreamGate answered the request itself (no route, malformed request, forbidden origin).
+    case local
+    /// The client went away or reset the stream before the response ended.
+    case clientGone = "client_gone"
+    /// The upstream could not be reached, failed before responding, or broke off mid-response.
+    case upstreamError = "upstream_error"
+    /// No response head within the route's `response_header` timeout.
+    case timeoutResponseHeader = "timeout_response_header"
+    /// No bytes either way for the route's `idle` timeout.
+    case timeoutIdle = "timeout_idle"
+    /// The route's `max_lifetime` passed.
+    case timeoutLifetime = "timeout_lifetime"
+    /// Ended by StreamGate's shutdown drain.
+    case drained
+    /// A peer broke the protocol of the stream (WebSocket framing).
+    case protocolError = "protocol_error"
+}
+
+/// What a stream carries, as the admin view and metrics name it.
+public enum StreamKind: String, Sendable, CaseIterable {
+    /// An ordinary request and response.
+    case http
+    /// A `text/event-stream` response.
+    case sse
+    /// A WebSocket tunnel (HTTP/1.1 Upgrade or RFC 8441 extended CONNECT).
+    case websocket
+}
+
+/// Where a stream stands in its life, as the admin view shows it.
+public enum StreamPhase: String, Sendable {
+    /// Waiting for an upstream connection.
+    case connecting
+    /// The request went upstream; no response head yet.
+    case awaitingHead = "awaiting_head"
+    /// The response (or the tunnel) is flowing.
+    case streaming
+    /// The upstream accepted a WebSocket upgrade; the tunnel is being set up.
+    case upgrading
+    /// The stream ends at its next event boundary (max_lifetime or shutdown).
+    case draining
+    /// Over; about to leave the registry.
+    case finished
+}

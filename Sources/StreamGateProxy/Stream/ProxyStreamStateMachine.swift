@@ -1,0 +1,421 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import StreamGateConfig
+
+/// The life of one proxied stream as a value: which state it is in, what each event from the client, the upstream
+/// or the clock does to it, and which deadline comes next. Every event method returns the action the owner
+/// (`ProxyStream`) carries out; the machine does no I/O and reads no clock, so every path runs in a unit test.
+/// Once an event has finished the stream, later events (an HTTP/2 close caused by the stream's own last write,
+/// say) find it `finished` and do nothing.
+struct ProxyStreamStateMachine {
+    enum State: Equatable {
+        /// Made, not started.
+        case idle
+        /// Waiting for an upstream connection; `attempt` 2 is the one retry.
+        case connecting(attempt: Int)
+        /// The request went upstream; no response head yet.
+        case awaitingHead(attempt: Int)
+        /// The response flows to the client.
+        case streaming(Body)
+        /// The upstream accepted a WebSocket upgrade; the owner hands both sides to a tunnel.
+        case upgrading
+        case finished(StreamOutcome)
+    }
+
+    /// What kind of response body is flowing.
+    enum Body: Equatable {
+        case plain
+        /// `text/event-stream`: `eventStream` holds its session.
+        case eventStream
+    }
+
+    /// What the owner does after an event.
+    enum Action {
+        case none
+        /// Get an upstream connection (`UpstreamLease`) and report it with `upstreamLeased` or `upstreamUnavailable`.
+        case leaseUpstream
+        /// Close the upstream connection in use and lease another (a reused connection died before responding).
+        case retry
+        /// Send the request upstream: head, the body that arrived meanwhile, and its end if it came.
+        case sendRequest(HTTPRequestHead, body: [ByteBuffer], end: Bool)
+        /// Stop taking request body from the client until the upstream can take it.
+        case pauseRequestBody
+        case forwardRequestBody(ByteBuffer)
+        case forwardRequestEnd
+        /// Write to the client: a head (held or just arrived), then bytes; flush at once when `flush`. After bytes,
+        /// stop reading the upstream if the client cannot take more.
+        case writeResponse(head: HTTPResponseHead?, body: ByteBuffer?, flush: Bool)
+        /// Answer the client's upgrade with `head` and hand both connections to a WebSocket tunnel.
+        case upgrade(HTTPResponseHead)
+        /// The stream is over: release or close the upstream, leave the registry, then end the client side so.
+        case finish(Ending)
+    }
+
+    /// How the client side of a finished stream ends.
+    enum Ending {
+        /// No response head went out yet: StreamGate answers with `status` (502, 504).
+        case respondLocally(HTTPResponseStatus, reason: String)
+        /// An event stream ends cleanly (EventSource reconnects with Last-Event-ID): the held head if any, the
+        /// last bytes up to the boundary if any, then the end of the response.
+        case endCleanly(head: HTTPResponseHead?, body: ByteBuffer?, reason: String)
+        /// The response is cut so the client can tell it is incomplete (HTTP/1.1: close; HTTP/2: RST_STREAM).
+        case cut(head: HTTPResponseHead?, reason: String, level: Logger.Level)
+        /// The upstream's response ended: the held head if any, then the end; the connection goes back to the pool
+        /// when `reuseUpstream`.
+        case complete(head: HTTPResponseHead?, reuseUpstream: Bool)
+        /// The client went away: nothing more to send.
+        case clientGone
+    }
+
+    /// Which deadline the timer waits for.
+    enum Deadline: Equatable {
+        case responseHeader
+        case idle
+        case maxLifetime
+        case heartbeat
+    }
+
+    private(set) var state = State.idle
+    /// The request as sent upstream. Its headers are dropped once the response head arrives (only a retry, which
+    /// can only happen before that, needs them); method and target stay for the admin view.
+    private(set) var upstreamHead: HTTPRequestHead
+    let isWebSocket: Bool
+    private let config: RouteConfig
+    private let heartbeatBytes: ByteBuffer
+    private let responseHeaderTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let maxLifetime: TimeAmount
+
+    /// Request body that arrived while the upstream connection was being opened (at most one read's worth: the
+    /// client is paused meanwhile).
+    private var pendingBody: [ByteBuffer] = []
+    private var requestEnded = false
+    private var requestFullySent = false
+    /// Whether the upstream allows reusing its connection after this response.
+    private var upstreamKeepAlive = false
+    /// Set on an event stream's response head.
+    private(set) var eventStream: EventStreamSession?
+    /// Why the stream ends at its next event boundary, once that was asked for.
+    private var pendingEnd: (outcome: StreamOutcome, reason: String)?
+
+    let startedAt: NIODeadline
+    /// The last request or upstream byte (heartbeats excluded): what the `idle` timeout measures.
+    private(set) var lastActivity: NIODeadline
+    /// The last byte either way, StreamGate's own included: what the admin view calls idle.
+    private(set) var lastByte: NIODeadline
+    private var headerDeadline: NIODeadline?
+    private(set) var requestBodyBytes = 0
+    private(set) var responseBodyBytes = 0
+    /// Set when a deadline may have moved earlier; the owner re-arms its timer and clears it.
+    var deadlinesMovedEarlier = false
+
+    init(route: RouteConfig, heartbeat: ByteBuffer, upstreamHead: HTTPRequestHead, isWebSocket: Bool, now: NIODeadline)
+    {
+        self.config = route
+        self.heartbeatBytes = heartbeat
+        self.upstreamHead = upstreamHead
+        self.isWebSocket = isWebSocket
+        self.responseHeaderTimeout = TimeAmount(route.timeouts.responseHeader)
+        self.idleTimeout = TimeAmount(route.timeouts.idle)
+        self.maxLifetime = TimeAmount(route.timeouts.maxLifetime)
+        self.startedAt = now
+        self.lastActivity = now
+        self.lastByte = now
+    }
+
+    // MARK: What the owner may ask
+
+    var isConnecting: Bool {
+        if case .connecting = state { return true }
+        return false
+    }
+
+    var isStreaming: Bool {
+        if case .streaming = state { return true }
+        return false
+    }
+
+    var isFinished: Bool {
+        if case .finished = state { return true }
+        return false
+    }
+
+    var kind: StreamKind {
+        if isWebSocket { return .websocket }
+        return eventStream == nil ? .http : .sse
+    }
+
+    var phase: StreamPhase {
+        switch state {
+        case .idle, .connecting: return .connecting
+        case .awaitingHead: return .awaitingHead
+        case .streaming: return pendingEnd == nil ? .streaming : .draining
+        case .upgrading: return .upgrading
+        case .finished: return .finished
+        }
+    }
+
+    // MARK: Client events
+
+    mutating func start() -> Action {
+        guard state == .idle else { return .none }
+        state = .connecting(attempt: 1)
+        deadlinesMovedEarlier = true
+        return .leaseUpstream
+    }
+
+    mutating func requestBodyReceived(_ buffer: ByteBuffer, now: NIODeadline) -> Action {
+        lastActivity = now
+        lastByte = now
+        requestBodyBytes += buffer.readableBytes
+        switch state {
+        case .idle, .connecting:
+            pendingBody.append(buffer)
+            return .pauseRequestBody
+        case .finished:
+            return .none
+        case .awaitingHead, .streaming, .upgrading:
+            return .forwardRequestBody(buffer)
+        }
+    }
+
+    mutating func requestEndReceived() -> Action {
+        requestEnded = true
+        switch state {
+        case .idle, .connecting, .finished:
+            return .none
+        case .awaitingHead, .streaming, .upgrading:
+            requestFullySent = true
+            return .forwardRequestEnd
+        }
+    }
+
+    /// The client went away or reset the stream: the upstream connection is closed at once, never pooled.
+    mutating func downstreamClosed() -> Action {
+        if isFinished { return .none }
+        return finish(.clientGone, .clientGone)
+    }
+
+    /// StreamGate's drain period is over: an event stream ends at its next event boundary (EventSource reconnects
+    /// to another instance); other responses are left to the connection's close.
+    mutating func serverGoingAway() -> Action {
+        guard state == .streaming(.eventStream) else { return .none }
+        return endAtBoundary(.drained, reason: "StreamGate is shutting down")
+    }
+
+    // MARK: Upstream events
+
+    /// An upstream connection is ready for the stream (only asked for while `isConnecting`).
+    mutating func upstreamLeased(now: NIODeadline) -> Action {
+        guard case .connecting(let attempt) = state else { return .none }
+        state = .awaitingHead(attempt: attempt)
+        let body = pendingBody
+        pendingBody = []
+        requestFullySent = requestEnded
+        if responseHeaderTimeout > .zero {
+            headerDeadline = now + responseHeaderTimeout
+            deadlinesMovedEarlier = true
+        }
+        return .sendRequest(upstreamHead, body: body, end: requestEnded)
+    }
+
+    /// No upstream connection could be had.
+    mutating func upstreamUnavailable(_ failure: UpstreamLeaseFailure) -> Action {
+        guard isConnecting else { return .none }
+        return finish(.upstreamError, .respondLocally(failure.timedOut ? .gatewayTimeout : .badGateway, reason: failure.description))
+    }
+
+    mutating func responseHeadReceived(
+        _ head: HTTPResponseHead,
+        now: NIODeadline,
+        allocator: ByteBufferAllocator
+    ) -> Action {
+        guard case .awaitingHead = state else { return .none }
+        upstreamHead.headers = HTTPHeaders()
+        let clientHead = ResponseHeaderRewriter.downstreamHead(for: head)
+        if isWebSocket && head.status == .switchingProtocols {
+            state = .upgrading
+            return .upgrade(clientHead)
+        }
+        lastActivity = now
+        lastByte = now
+        upstreamKeepAlive = head.isKeepAlive
+        guard EventStreamFilter.isEventStream(head) else {
+            state = .streaming(.plain)
+            return .writeResponse(head: clientHead, body: nil, flush: false)
+        }
+        state = .streaming(.eventStream)
+        var session = EventStreamSession(config: config.sse, heartbeat: heartbeatBytes, now: now)
+        let opening = session.start(head: clientHead, now: now, allocator: allocator)
+        eventStream = session
+        deadlinesMovedEarlier = true
+        guard let opening else { return .none }
+        responseBodyBytes += opening.preamble?.readableBytes ?? 0
+        return .writeResponse(head: opening.head, body: opening.preamble, flush: true)
+    }
+
+    mutating func responseBodyReceived(_ buffer: ByteBuffer, now: NIODeadline, allocator: ByteBufferAllocator) -> Action
+    {
+        guard isStreaming else { return .none }
+        lastActivity = now
+        lastByte = now
+        guard eventStream != nil else {
+            responseBodyBytes += buffer.readableBytes
+            return .writeResponse(head: nil, body: buffer, flush: false)
+        }
+        // Mutated in place through the optional: no copy of the scanner's state per chunk.
+        let head = eventStream?.takeHeldHead() ?? nil
+        if eventStream?.heartbeatWaitsForBoundary == true {
+            deadlinesMovedEarlier = true
+        }
+        guard let (bytes, endsHere) = eventStream?.forward(buffer, now: now, allocator: allocator) else {
+            return .none
+        }
+        responseBodyBytes += bytes.readableBytes
+        if endsHere, let pendingEnd {
+            return finish(pendingEnd.outcome, .endCleanly(head: head, body: bytes, reason: pendingEnd.reason))
+        }
+        return .writeResponse(head: head, body: bytes.readableBytes > 0 ? bytes : nil, flush: false)
+    }
+
+    mutating func responseEndReceived() -> Action {
+        guard isStreaming else { return .none }
+        let head = eventStream?.takeHeldHead() ?? nil
+        return finish(.ok, .complete(head: head, reuseUpstream: upstreamKeepAlive && requestFullySent))
+    }
+
+    /// The upstream connection failed or closed before the response ended. A reused keep-alive connection that
+    /// dies before any response byte may have been closed by the upstream just as it was leased; a request
+    /// without a body is then retried once on a fresh connection.
+    mutating func upstreamFailed(_ error: any Error, connectionWasReused: Bool) -> Action {
+        switch state {
+        case .idle, .connecting, .finished:
+            return .none
+        case .awaitingHead(let attempt):
+            if connectionWasReused && attempt == 1 && requestBodyBytes == 0 && Self.isIdempotent(upstreamHead.method) {
+                state = .connecting(attempt: 2)
+                requestFullySent = false
+                return .retry
+            }
+            return finish(.upstreamError, .respondLocally(.badGateway, reason: "upstream failed before responding: \(error)"))
+        case .streaming, .upgrading:
+            return finish(
+                .upstreamError,
+                .cut(head: nil, reason: "upstream failed mid-response: \(error); cutting the client stream", level: .warning)
+            )
+        }
+    }
+
+    /// The tunnel took over both connections: this stream's part is over (the tunnel goes on under its id).
+    mutating func handedToTunnel() {
+        state = .finished(.ok)
+    }
+
+    /// The upgrade could not be completed after the upstream's 101.
+    mutating func upgradeFailed(reason: String) -> Action {
+        guard state == .upgrading else { return .none }
+        return finish(.upstreamError, .cut(head: nil, reason: reason, level: .error))
+    }
+
+    /// The stream cannot go on (its timer cannot be scheduled: the event loop is shutting down).
+    mutating func abandon(reason: String) -> Action {
+        switch state {
+        case .finished:
+            return .none
+        case .idle, .connecting, .awaitingHead:
+            return finish(.upstreamError, .respondLocally(.serviceUnavailable, reason: reason))
+        case .streaming, .upgrading:
+            return finish(.upstreamError, .cut(head: eventStream?.takeHeldHead() ?? nil, reason: reason, level: .error))
+        }
+    }
+
+    /// RFC 9110 section 9.2.2.
+    private static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
+        default: return false
+        }
+    }
+
+    // MARK: Ending
+
+    private mutating func finish(_ outcome: StreamOutcome, _ ending: Ending) -> Action {
+        state = .finished(outcome)
+        pendingBody.removeAll()
+        return .finish(ending)
+    }
+
+    /// Ends a response in progress: an event stream cleanly, anything else cut.
+    private mutating func endStreaming(_ outcome: StreamOutcome, reason: String) -> Action {
+        let head = eventStream?.takeHeldHead() ?? nil
+        if eventStream != nil {
+            return finish(outcome, .endCleanly(head: head, body: nil, reason: reason))
+        }
+        return finish(outcome, .cut(head: head, reason: reason, level: .info))
+    }
+
+    /// Ends an event stream now if it stands at a boundary, else at its next one.
+    private mutating func endAtBoundary(_ outcome: StreamOutcome, reason: String) -> Action {
+        if eventStream?.endAtBoundary() ?? true {
+            return endStreaming(outcome, reason: reason)
+        }
+        if pendingEnd == nil {
+            pendingEnd = (outcome, reason)
+        }
+        return .none
+    }
+}
+
+extension ProxyStreamStateMachine {
+    // MARK: Deadlines
+
+    /// The earliest deadline that applies in the current state.
+    var nextDeadline: (at: NIODeadline, kind: Deadline)? {
+        var next = EarliestDeadline<Deadline>()
+        switch state {
+        case .idle, .upgrading, .finished:
+            return nil
+        case .connecting, .awaitingHead:
+            next.offer(headerDeadline, .responseHeader)
+        case .streaming:
+            break
+        }
+        if idleTimeout > .zero {
+            next.offer(lastActivity + idleTimeout, .idle)
+        }
+        if maxLifetime > .zero && pendingEnd == nil {
+            next.offer(startedAt + maxLifetime, .maxLifetime)
+        }
+        if isStreaming {
+            next.offer(eventStream?.nextHeartbeat, .heartbeat)
+        }
+        return next.earliest
+    }
+
+    /// The timer fired at `now`: acts on the deadline that is due, if any (the owner re-arms for the next).
+    mutating func deadlineReached(now: NIODeadline) -> Action {
+        guard let (deadline, kind) = nextDeadline, deadline <= now else { return .none }
+        let timeouts = config.timeouts
+        switch kind {
+        case .heartbeat:
+            guard let heartbeat = eventStream?.heartbeat(now: now) else { return .none }
+            lastByte = now
+            responseBodyBytes += heartbeat.readableBytes
+            return .writeResponse(head: eventStream?.takeHeldHead() ?? nil, body: heartbeat, flush: true)
+        case .responseHeader:
+            let reason = "no response head within \(timeouts.responseHeader.configText)"
+            return finish(.timeoutResponseHeader, .respondLocally(.gatewayTimeout, reason: reason))
+        case .idle where !isStreaming:
+            let reason = "upstream idle for \(timeouts.idle.configText) before responding"
+            return finish(.timeoutIdle, .respondLocally(.gatewayTimeout, reason: reason))
+        case .maxLifetime where !isStreaming:
+            let reason = "max_lifetime \(timeouts.maxLifetime.configText) reached before a response"
+            return finish(.timeoutLifetime, .respondLocally(.gatewayTimeout, reason: reason))
+        case .idle:
+            return endStreaming(.timeoutIdle, reason: "no bytes for \(timeouts.idle.configText) (idle timeout)")
+        case .maxLifetime:
+            return endAtBoundary(.timeoutLifetime, reason: "max_lifetime \(timeouts.maxLifetime.configText) reached")
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import NIOCore
+import NIOHTTP1
+
+/// A client's request head as admission sees it, whichever protocol carried it (built by the HTTP/1.1 handler or
+/// the HTTP/2 session, which add what only their protocol knows).
+struct AdmissionRequest {
+    /// How the request asks for a WebSocket.
+    enum WebSocket {
+        case none
+        /// HTTP/1.1 `Upgrade: websocket`; `problem` says why the handshake is invalid, if it is.
+        case upgrade(problem: String?)
+        /// HTTP/2 extended CONNECT with `:protocol websocket` on a listener that accepts it (RFC 8441).
+        case extendedConnect
+    }
+
+    var method: HTTPMethod
+    /// The request target as sent (HTTP/2: `:path`).
+    var uri: String
+    /// The Host header (HTTP/2: `:authority`, else Host).
+    var host: String?
+    /// The regular fields, as they go upstream before rewriting.
+    var headers: HTTPHeaders
+    var webSocket: WebSocket = .none
+    /// HTTP/1.1 (not 1.0) requires a Host header.
+    var requiresHost = false
+    /// `:protocol` of an HTTP/2 CONNECT that is not an accepted WebSocket, for the 501's reason.
+    var connectProtocol: String?
+    /// The client sends a body of unknown length, re-framed chunked upstream.
+    var bodyIsChunked = false
+    var clientAddress: SocketAddress?
+
+    var isWebSocket: Bool {
+        if case .none = webSocket { return false }
+        return true
+    }
+}
+
+/// What admission decided for a request.
+enum AdmissionDecision {
+    /// StreamGate answers itself (400, 403, 404, 501).
+    case local(HTTPResponseStatus, reason: String)
+    /// Proxy to `route` with `upstreamHead` (hop-by-hop fields removed, X-Forwarded-* set, upgrade fields added
+    /// for a WebSocket).
+    case proxy(route: Route, upstreamHead: HTTPRequestHead, isWebSocket: Bool)
+}
+
+/// The one path from a request head to a decision, for both protocols: parse and check the target, find the
+/// route (404 when none), check a WebSocket handshake and its Origin, build the head sent upstream.
+struct StreamAdmission {
+    let routes: RouteTable
+    let rewriter: RequestHeaderRewriter
+
+    func admit(_ request: AdmissionRequest) -> AdmissionDecision {
+        if request.method == .CONNECT && !request.isWebSocket {
+            let reason = request.connectProtocol.map { "CONNECT for \($0) is not supported" } ?? "CONNECT is not supported"
+            return .local(.notImplemented, reason: reason)
+        }
+        let target: RequestTarget
+        do {
+            target = try RequestTarget(uri: request.uri)
+        } catch {
+            return .local(.badRequest, reason: error.description)
+        }
+        if request.requiresHost && request.host == nil {
+            return .local(.badRequest, reason: "missing Host header")
+        }
+        let host = target.authority.map(String.init) ?? request.host
+        guard let route = routes.route(host: host, path: target.path) else {
+            return .local(.notFound, reason: "no route for \(host ?? "")\(target.path)")
+        }
+        if case .upgrade(let problem?) = request.webSocket {
+            return .local(.badRequest, reason: problem)
+        }
+        if request.isWebSocket && !WebSocketUpgrade.originAllowed(request.headers, config: route.config.websocket) {
+            let origin = request.headers.first(name: "origin") ?? "none"
+            return .local(.forbidden, reason: "WebSocket origin \(origin) is not allowed")
+        }
+
+        // RFC 8441 section 5: an extended CONNECT becomes an HTTP/1.1 Upgrade (a GET) toward the upstream.
+        let method: HTTPMethod = request.isWebSocket ? .GET : request.method
+        let forwarded = HTTPRequestHead(
+            version: .http1_1,
+            method: method,
+            uri: String(target.originForm),
+            headers: request.headers
+        )
+        var upstreamHead = rewriter.upstreamHead(
+            for: forwarded,
+            clientAddress: request.clientAddress,
+            bodyIsChunked: request.bodyIsChunked,
+            stripAcceptEncoding: EventStreamFilter.stripsAcceptEncoding(
+                route: route.config,
+                requestHeaders: request.headers
+            )
+        )
+        if request.isWebSocket {
+            WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
+        }
+        return .proxy(route: route, upstreamHead: upstreamHead, isWebSocket: request.isWebSocket)
+    }
+}
+
+extension AdmissionRequest {
+    /// An HTTP/1.1 request head. `Expect` is left out: the HTTP/1.1 handler answers `100-continue` itself.
+    init(http1 head: HTTPRequestHead, clientAddress: SocketAddress?) {
+        var headers = head.headers
+        headers.remove(name: "expect")
+        self.init(
+            method: head.method,
+            uri: head.uri,
+            host: head.headers.first(name: "host"),
+            headers: headers,
+            webSocket: WebSocketUpgrade.isUpgradeRequest(head) ? .upgrade(problem: WebSocketUpgrade.problem(with: head)) : .none,
+            requiresHost: head.version.minor >= 1,
+            bodyIsChunked: head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked",
+            clientAddress: clientAddress
+        )
+    }
+}
