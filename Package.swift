@@ -104,8 +104,12 @@ let package = Package(
             dependencies: [
                 "StreamGateProxy",
                 "StreamGateConfig",
+                "StreamGateTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
