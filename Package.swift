@@ -84,9 +84,7 @@ let package = Package(
         .executableTarget(
             name: "streamgate-bench",
             dependencies: [
-                "CNghttp2",
                 "StreamGateHTTP2",
-                "COpenSSL",
                 "StreamGateTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

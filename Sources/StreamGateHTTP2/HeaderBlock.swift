@@ -1,9 +1,9 @@
 import CNghttp2
 
 /// Builds an `nghttp2_nv` array over one contiguous byte buffer for the duration of a submit call (nghttp2 copies
-/// the fields). Shared by the server session and the benchmark's client session.
-public enum HeaderBlock {
-    public static func withNameValues<R>(
+/// the fields). Shared by the server and client sessions.
+enum HeaderBlock {
+    static func withNameValues<R>(
         _ fields: [(String, String)],
         _ body: (UnsafePointer<nghttp2_nv>, Int) -> R
     ) -> R {

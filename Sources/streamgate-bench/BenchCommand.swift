@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import StreamGateTLS
 
 /// `streamgate-bench`: StreamGate, nginx, HAProxy and no proxy at all, on the same SSE work in the same run,
 /// reported as medians and ratios (see docs/benchmark.md).

@@ -1,15 +1,17 @@
 import NIOCore
+import StreamGateHTTP2
+import StreamGateTLS
 
 /// One load-client connection over TLS + HTTP/2: does the handshake (ALPN must pick `h2`), opens `streamCount`
 /// GET streams to `path`, and feeds each stream's DATA through its own SSE parser into `stats` (timing the proxy's
 /// heartbeats too when given a `HeartbeatWatch`).
-/// Bytes: socket -> `TLSClientEngine` -> `H2ClientSession` -> delegate callbacks below; frames back the same way.
-final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2ClientSessionDelegate {
+/// Bytes: socket -> `TLSClientEngine` -> `HTTP2ClientSession` -> delegate callbacks below; frames back the same way.
+final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, HTTP2ClientSessionDelegate {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let tls: TLSClientEngine
-    private var session: H2ClientSession?
+    private var session: HTTP2ClientSession?
     private let path: String
     private let streamCount: Int
     private let recordLatency: Bool
@@ -114,7 +116,7 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2Cl
         context.close(promise: nil)
     }
 
-    // MARK: H2ClientSessionDelegate
+    // MARK: HTTP2ClientSessionDelegate
 
     func streamReceivedStatus(_ streamID: Int32, status: Int) {
         guard let index = index(of: streamID), streams[index].status == nil else { return }
@@ -170,7 +172,7 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, H2Cl
 
     private func startSession(context: ChannelHandlerContext) {
         do {
-            let session = try H2ClientSession()
+            let session = try HTTP2ClientSession()
             session.delegate = self
             self.session = session
             streams = Array(repeating: StreamProgress(), count: streamCount)

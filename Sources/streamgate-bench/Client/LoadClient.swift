@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import StreamGateTLS
 
 /// Opens the load (`LoadShape`) against a `LoadTarget` and reads the merged `ClientStats` back from every
 /// connection's event loop. Connections are never shared across loops; the client holds only loop-bound

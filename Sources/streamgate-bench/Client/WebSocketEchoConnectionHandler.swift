@@ -1,4 +1,5 @@
 import NIOCore
+import StreamGateTLS
 
 /// One WebSocket echo connection of the load client: an HTTP/1.1 Upgrade to `path` (through a `TLSClientEngine`
 /// for a proxy, cleartext for direct), then one masked binary message of `messageBytes` at a time: send it, wait

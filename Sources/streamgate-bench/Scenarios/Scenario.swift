@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import StreamGateTLS
 
 /// One number a scenario reports, and which ratios the report shows for it.
 struct MetricSpec: Sendable, Codable {

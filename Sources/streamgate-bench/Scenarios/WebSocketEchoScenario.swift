@@ -1,3 +1,5 @@
+import StreamGateTLS
+
 /// (4) WebSocket echo: one WebSocket per connection (TLS, HTTP/1.1 Upgrade; direct: cleartext to the origin),
 /// each sending a small binary message, waiting for the origin's echo and sending the next. Measures messages
 /// per second and the round trip (p50, p99), and the proxy's CPU seconds per million messages.

@@ -1,9 +1,9 @@
 import CNghttp2
 
 /// The C callbacks of the client session, registered in one place. nghttp2 calls them from inside
-/// `nghttp2_session_mem_recv`; each recovers the `H2ClientSession` from `user_data` (unretained: the session
+/// `nghttp2_session_mem_recv`; each recovers the `HTTP2ClientSession` from `user_data` (unretained: the session
 /// outlives its nghttp2 session) and tells its delegate.
-enum H2ClientCallbacks {
+enum HTTP2ClientCallbacks {
     static func register(in callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
@@ -11,9 +11,9 @@ enum H2ClientCallbacks {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
     }
 
-    private static func delegate(_ userData: UnsafeMutableRawPointer?) -> (any H2ClientSessionDelegate)? {
+    private static func delegate(_ userData: UnsafeMutableRawPointer?) -> (any HTTP2ClientSessionDelegate)? {
         guard let userData else { return nil }
-        return Unmanaged<H2ClientSession>.fromOpaque(userData).takeUnretainedValue().delegate
+        return Unmanaged<HTTP2ClientSession>.fromOpaque(userData).takeUnretainedValue().delegate
     }
 
     private static let statusName = Array(":status".utf8)

@@ -3,8 +3,8 @@ import NIOCore
 
 /// One client-side TLS session over memory BIOs: ciphertext in with `receiveCiphertext`, out with
 /// `drainCiphertext`; plaintext with `readPlaintext` / `writePlaintext`. Knows nothing of HTTP/2.
-final class TLSClientEngine {
-    enum HandshakeState {
+public final class TLSClientEngine {
+    public enum HandshakeState {
         case inProgress
         case done(alpn: String?)
         case failed(String)
@@ -15,7 +15,7 @@ final class TLSClientEngine {
     private let writeBIO: OpaquePointer
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
 
-    init(context: TLSClientContext) throws {
+    public init(context: TLSClientContext) throws {
         guard let ssl = SSL_new(context.context) else {
             throw TLSClientContext.Failure(description: "SSL_new failed")
         }
@@ -36,14 +36,14 @@ final class TLSClientEngine {
         SSL_free(ssl)
     }
 
-    func receiveCiphertext(_ buffer: ByteBuffer) {
+    public func receiveCiphertext(_ buffer: ByteBuffer) {
         buffer.withUnsafeReadableBytes { bytes in
             guard let base = bytes.baseAddress, bytes.count > 0 else { return }
             _ = BIO_write(readBIO, base, Int32(bytes.count))
         }
     }
 
-    func handshake() -> HandshakeState {
+    public func handshake() -> HandshakeState {
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
         if result == 1 {
@@ -62,7 +62,7 @@ final class TLSClientEngine {
 
     /// Decrypts everything buffered, handing each plaintext chunk to `body`. Returns false when the peer sent
     /// close_notify or the session failed.
-    func readPlaintext(_ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+    public func readPlaintext(_ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
         while true {
             ERR_clear_error()
             let count = readBuffer.withUnsafeMutableBytes { buffer in
@@ -77,14 +77,14 @@ final class TLSClientEngine {
         }
     }
 
-    func writePlaintext(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public func writePlaintext(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
         ERR_clear_error()
         return SSL_write(ssl, base, Int32(bytes.count)) == Int32(bytes.count)
     }
 
     /// The ciphertext OpenSSL has produced since the last call, if any.
-    func drainCiphertext(allocator: ByteBufferAllocator) -> ByteBuffer? {
+    public func drainCiphertext(allocator: ByteBufferAllocator) -> ByteBuffer? {
         let pending = BIO_ctrl_pending(writeBIO)
         guard pending > 0 else { return nil }
         var buffer = allocator.buffer(capacity: pending)

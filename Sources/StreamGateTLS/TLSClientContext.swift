@@ -1,16 +1,16 @@
 import COpenSSL
 
-/// The load client's OpenSSL context: TLS 1.2+, ALPN offering only `h2` (the WebSocket scenario makes one offering
-/// only `http/1.1`), no certificate verification (the peers serve a throwaway self-signed certificate). Built
-/// once per run and only read afterwards (`SSL_new`).
-final class TLSClientContext: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// An OpenSSL context for the client side of TLS (the benchmark's load client, tests): TLS 1.2+, ALPN offering
+/// `alpnProtocols`, and no certificate verification (the peers it reaches serve throwaway self-signed
+/// certificates). Built once and only read afterwards (`SSL_new`), so it may be shared across event loops.
+public final class TLSClientContext: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     let context: OpaquePointer
 
-    init(alpnProtocols: [String] = ["h2"]) throws {
+    public init(alpnProtocols: [String] = ["h2"]) throws {
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw Failure(description: "SSL_CTX_new failed")
         }

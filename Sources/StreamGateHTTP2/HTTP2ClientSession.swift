@@ -1,8 +1,7 @@
 import CNghttp2
-import StreamGateHTTP2
 
 /// Receives what the HTTP/2 client session parses, stream by stream. Called synchronously from inside `receive`.
-protocol H2ClientSessionDelegate: AnyObject {
+public protocol HTTP2ClientSessionDelegate: AnyObject {
     func streamReceivedStatus(_ streamID: Int32, status: Int)
     func streamReceivedData(_ streamID: Int32, bytes: UnsafeRawBufferPointer)
     /// The server ended the stream (END_STREAM).
@@ -14,10 +13,11 @@ protocol H2ClientSessionDelegate: AnyObject {
 
 /// Owns one libnghttp2 CLIENT session driven in memory (RFC 9113): bytes in with `receive`, bytes out with
 /// `drainOutput`, requests with `submitGET`. Advertises Chrome's flow-control windows (6 MiB per stream,
-/// 15 MiB per connection) and no server push; nghttp2 sends WINDOW_UPDATE itself as data is consumed.
-final class H2ClientSession {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// 15 MiB per connection) and no server push; nghttp2 sends WINDOW_UPDATE itself as data is consumed. Used by
+/// the benchmark's load client and by tests.
+public final class HTTP2ClientSession {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
 
         init(code: Int, while doing: String) {
             description = "\(String(cString: nghttp2_strerror(Int32(code)))) while \(doing)"
@@ -28,15 +28,15 @@ final class H2ClientSession {
     static let connectionWindow: Int32 = 15 * 1024 * 1024
 
     private var session: OpaquePointer?
-    weak var delegate: (any H2ClientSessionDelegate)?
+    public weak var delegate: (any HTTP2ClientSessionDelegate)?
 
-    init() throws {
+    public init() throws {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
             throw Failure(code: Int(NGHTTP2_ERR_NOMEM.rawValue), while: "allocating callbacks")
         }
         defer { nghttp2_session_callbacks_del(callbacks) }
-        H2ClientCallbacks.register(in: callbacks)
+        HTTP2ClientCallbacks.register(in: callbacks)
 
         var created: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
@@ -63,19 +63,24 @@ final class H2ClientSession {
     }
 
     /// Queues `GET path` (accepting an event stream); returns the stream id, or a negative nghttp2 error.
-    func submitGET(authority: String, path: String) -> Int32 {
-        guard let session else { return Int32(NGHTTP2_ERR_INVALID_STATE.rawValue) }
-        let fields = [
-            (":method", "GET"), (":scheme", "https"), (":authority", authority), (":path", path),
+    public func submitGET(authority: String, path: String, scheme: String = "https") -> Int32 {
+        submitRequest([
+            (":method", "GET"), (":scheme", scheme), (":authority", authority), (":path", path),
             ("accept", "text/event-stream"), ("cache-control", "no-cache"),
-        ]
+        ])
+    }
+
+    /// Queues a request without body made of `fields` (pseudo-header fields first); returns the stream id, or a
+    /// negative nghttp2 error.
+    public func submitRequest(_ fields: [(String, String)]) -> Int32 {
+        guard let session else { return Int32(NGHTTP2_ERR_INVALID_STATE.rawValue) }
         return HeaderBlock.withNameValues(fields) { nva, count in
             nghttp2_submit_request(session, nil, nva, count, nil, nil)
         }
     }
 
     /// Feeds bytes received from the server (plaintext); the delegate hears about them before this returns.
-    func receive(_ bytes: UnsafeRawBufferPointer) throws {
+    public func receive(_ bytes: UnsafeRawBufferPointer) throws {
         guard let session, let base = bytes.baseAddress, bytes.count > 0 else { return }
         let result = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
         if result < 0 {
@@ -84,7 +89,7 @@ final class H2ClientSession {
     }
 
     /// Appends every frame nghttp2 has ready to `output`.
-    func drainOutput(into output: inout [UInt8]) throws {
+    public func drainOutput(into output: inout [UInt8]) throws {
         guard let session else { return }
         while true {
             var data: UnsafePointer<UInt8>?
