@@ -18,6 +18,11 @@ public final class LiveRegistry: Sendable {
         return loops.value(on: channel.eventLoop).open(id: id, listener: listener, channel: channel)
     }
 
+    /// The totals of the loop `channel` runs on; call on that loop (tests).
+    func loopTotals(_ channel: any Channel) -> StreamTotals {
+        loops.value(on: channel.eventLoop).totals
+    }
+
     /// Every live connection with its streams, and the totals of streams ended so far.
     public func snapshot() async -> LiveSnapshot {
         let parts = await loops.visitAll { registry -> ([ConnectionSnapshot], StreamTotals) in
