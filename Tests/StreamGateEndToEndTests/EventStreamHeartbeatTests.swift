@@ -37,15 +37,15 @@ final class EventStreamHeartbeatTests: EndToEndTestCase {
         let after = lines[(index + 1)...].map(\.text)
         XCTAssertTrue(["", "\r"].contains(after.first), "after the anchor: \(after)", file: file, line: line)
         XCTAssertEqual(Array(after.dropFirst().prefix(5)), [":hb", "", ":hb", "", ":hb"], file: file, line: line)
+        // Never early (the grid may bring one at most 62 ms forward); how late a busy machine lets one be is the
+        // benchmark's business, and the exact schedule is pinned by ProxyStreamDeadlineTests on a test clock.
         var previous = lines[index].arrivedAt
         for beat in beats.prefix(3) {
             let gap = beat.arrivedAt - previous
             let message = "heartbeat \(Int(gap)) ms after the previous line"
-            XCTAssertTrue((600...2_500).contains(gap), message, file: file, line: line)
+            XCTAssertTrue((600...10_000).contains(gap), message, file: file, line: line)
             previous = beat.arrivedAt
         }
-        let third = beats[2].arrivedAt - lines[index].arrivedAt
-        XCTAssertLessThanOrEqual(third, 4_500, "third heartbeat only after \(Int(third)) ms", file: file, line: line)
     }
 
     private static func isOriginEvent(_ line: String) -> Bool {

@@ -14,7 +14,7 @@ final class EventStreamTimeoutTests: EndToEndTestCase {
 
         XCTAssertFalse(response.timedOut, "stream still open 10 s later", line: line)
         XCTAssertEqual(response.exitCode, 0, "not ended cleanly: \(response.stderr)", line: line)
-        XCTAssertLessThan(seconds, 5, line: line)
+        XCTAssertLessThan(seconds, 9, "idle 1s ended the stream only after \(seconds) s", line: line)
         let blocks = EventStreamBlocks(response.text)
         XCTAssertGreaterThanOrEqual(blocks.commentCount(), 2, "body: \(response.text.debugDescription)", line: line)
         let events = blocks.events()
@@ -42,7 +42,7 @@ final class EventStreamTimeoutTests: EndToEndTestCase {
         XCTAssertFalse(response.timedOut, "stream still open 15 s later", line: line)
         XCTAssertEqual(response.exitCode, 0, "not ended cleanly: \(response.stderr)", line: line)
         XCTAssertGreaterThanOrEqual(seconds, 0.9, line: line)
-        XCTAssertLessThan(seconds, 4, "max_lifetime 1s ended the stream only after \(seconds) s", line: line)
+        XCTAssertLessThan(seconds, 12, "max_lifetime 1s ended the stream only after \(seconds) s", line: line)
         let message = "ends mid-event: \(response.text.debugDescription)"
         XCTAssertTrue(response.text.hasSuffix(" part two\n\n"), message, line: line)
         let events = EventStreamBlocks(response.text).events()

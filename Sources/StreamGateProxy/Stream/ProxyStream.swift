@@ -9,19 +9,19 @@ import NIOHTTP1
 /// nothing here needs a lock. Registered with its connection in the live registry from start to finish.
 final class ProxyStream {
     let route: Route
-    private var machine: ProxyStreamStateMachine
-    private let lease: UpstreamLease
-    private let eventLoop: any EventLoop
-    private let clock: StreamClock
+    var machine: ProxyStreamStateMachine
+    let lease: UpstreamLease
+    let eventLoop: any EventLoop
+    let clock: StreamClock
     /// The connection's logger, shared: the stream's own metadata is added only when something is logged, so an
     /// idle stream keeps no logger storage of its own.
     private let connectionLogger: Logger
-    private let connection: LiveConnection?
+    let connection: LiveConnection?
     /// The HTTP/2 stream id, or the request's position on its HTTP/1.1 connection.
     let streamID: UInt32
-    private var downstream: (any DownstreamResponder)?
-    private var upstream: UpstreamConnection?
-    private var timer = DeadlineTimer()
+    var downstream: (any DownstreamResponder)?
+    var upstream: UpstreamConnection?
+    var timer = DeadlineTimer()
 
     init(
         route: Route,
@@ -53,7 +53,7 @@ final class ProxyStream {
     }
 
     /// The logger with this stream's metadata; made on use (logging is rare on the hot path).
-    private var logger: Logger {
+    var logger: Logger {
         var logger = connectionLogger
         logger[metadataKey: "stream"] = "\(streamID)"
         logger[metadataKey: "request"] = "\(machine.upstreamHead.method) \(machine.upstreamHead.uri)"
@@ -102,7 +102,7 @@ final class ProxyStream {
 
     // MARK: Actions
 
-    private func perform(_ action: ProxyStreamStateMachine.Action) {
+    func perform(_ action: ProxyStreamStateMachine.Action) {
         switch action {
         case .none:
             break
@@ -184,97 +184,6 @@ final class ProxyStream {
         }
     }
 
-    /// The machine is finished: the upstream goes back to the pool or is closed, the stream leaves the registry
-    /// and its client side, and then the client side ends as `ending` says.
-    private func finish(_ ending: ProxyStreamStateMachine.Ending) {
-        timer.cancel(on: eventLoop)
-        let upstream = self.upstream
-        self.upstream = nil
-        if case .complete(_, reuseUpstream: true) = ending, let upstream {
-            lease.release(upstream)
-        } else {
-            upstream?.close()
-        }
-        if case .finished(let outcome) = machine.state {
-            connection?.streamEnded(streamID, stream: self, kind: machine.kind, outcome: outcome)
-        }
-        guard let downstream else { return }
-        self.downstream = nil
-        downstream.streamFinished()
-        switch ending {
-        case .respondLocally(let status, let reason):
-            logger.warning("\(status.code) \(status.reasonPhrase): \(reason)")
-            let allocator = upstream?.channel.allocator ?? ByteBufferAllocator()
-            LocalResponse.send(status: status, reason: reason, to: downstream, allocator: allocator)
-        case .endCleanly(let head, let body, let reason):
-            logger.info("event stream ended: \(reason)")
-            if let head {
-                downstream.sendResponseHead(head)
-            }
-            if let body {
-                downstream.sendResponseBody(body)
-            }
-            downstream.sendResponseEnd()
-            downstream.flushResponse()
-        case .cut(let head, let reason, let level):
-            logger.log(level: level, "stream cut: \(reason)")
-            if let head {
-                downstream.sendResponseHead(head)
-            }
-            downstream.abortResponse()
-        case .complete(let head, _):
-            if let head {
-                downstream.sendResponseHead(head)
-            }
-            downstream.sendResponseEnd()
-            downstream.flushResponse()
-        case .clientGone:
-            logger.debug("client went away; closing the upstream connection")
-        }
-    }
-
-    /// Hands the client and upstream connections to a `WebSocketTunnel`, which goes on under this stream's id.
-    private func completeUpgrade(_ head: HTTPResponseHead) {
-        guard machine.state == .upgrading, let upstream, let downstream else { return }
-        let upstreamEndpoint: ChannelTunnelHandler
-        do {
-            upstreamEndpoint = try upstream.convertToTunnel()
-        } catch {
-            perform(machine.upgradeFailed(reason: "cannot switch the upstream connection to WebSocket: \(error)"))
-            return
-        }
-        let upstreamAddress = lease.address(of: upstream)
-        self.upstream = nil
-        guard let downstreamEndpoint = downstream.beginTunnel(upstreamHead: head) else {
-            upstream.close()
-            perform(machine.upgradeFailed(reason: "cannot switch the client connection to WebSocket"))
-            return
-        }
-        logger.debug("WebSocket tunnel open")
-        let tunnel = WebSocketTunnel(
-            downstream: downstreamEndpoint,
-            upstream: upstreamEndpoint,
-            config: route.config.websocket,
-            eventLoop: eventLoop,
-            clock: clock,
-            allocator: upstream.channel.allocator,
-            identity: WebSocketTunnel.Identity(
-                connection: connection,
-                streamID: streamID,
-                path: machine.upstreamHead.uri,
-                route: route,
-                upstreamAddress: upstreamAddress,
-                startedAt: machine.startedAt
-            ),
-            logger: logger
-        )
-        machine.handedToTunnel()
-        timer.cancel(on: eventLoop)
-        self.downstream = nil
-        downstream.streamFinished()
-        tunnel.start()
-    }
-
     // MARK: Timer
 
     private func armTimer() {
@@ -327,28 +236,5 @@ extension ProxyStream: UpstreamResponseDelegate {
 
     private var allocator: ByteBufferAllocator {
         upstream?.channel.allocator ?? ByteBufferAllocator()
-    }
-}
-
-extension ProxyStream: LiveStream {
-    func snapshot(now: NIODeadline) -> StreamSnapshot {
-        StreamSnapshot(
-            id: streamID,
-            kind: machine.kind,
-            phase: machine.phase,
-            method: machine.upstreamHead.method.rawValue,
-            path: machine.upstreamHead.uri,
-            route: route.displayName,
-            upstream: route.upstream.name,
-            upstreamAddress: upstream.map(lease.address(of:)),
-            ageMilliseconds: StreamSnapshot.milliseconds(from: machine.startedAt, to: now),
-            idleMilliseconds: StreamSnapshot.milliseconds(from: machine.lastByte, to: now),
-            bytesIn: machine.requestBodyBytes,
-            bytesOut: machine.responseBodyBytes,
-            events: machine.eventStream?.eventCount ?? 0,
-            heartbeats: machine.eventStream?.heartbeatCount ?? 0,
-            lastEventID: machine.eventStream?.lastEventID,
-            queuedBytes: downstream?.queuedResponseBytes ?? 0
-        )
     }
 }
