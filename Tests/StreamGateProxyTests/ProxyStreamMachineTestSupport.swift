@@ -23,12 +23,12 @@ enum MachineTestSupport {
         isWebSocket: Bool = false,
         startedAt: Int64 = 0
     ) -> ProxyStreamStateMachine {
-        let route = RouteConfig(match: RouteMatch(pathPrefix: "/"), upstream: "app", timeouts: timeouts, sse: sse)
+        let config = RouteConfig(match: RouteMatch(pathPrefix: "/"), upstream: "app", timeouts: timeouts, sse: sse)
+        let route = Route(index: 0, config: config, upstream: upstream)
         var headers = HTTPHeaders()
         headers.add(name: "host", value: "example.com")
         return ProxyStreamStateMachine(
             route: route,
-            heartbeat: allocator.buffer(string: ":\n\n"),
             upstreamHead: HTTPRequestHead(version: .http1_1, method: method, uri: "/x", headers: headers),
             isWebSocket: isWebSocket,
             now: at(startedAt)
@@ -49,6 +49,13 @@ enum MachineTestSupport {
     }
 
     static let eventStreamHead = head(contentType: "text/event-stream")
+
+    /// The upstream of every test route; never connected to.
+    static let upstream = UpstreamGroup(
+        index: 0,
+        config: UpstreamConfig(name: "app", servers: [HostPort(host: "127.0.0.1", port: 9)]),
+        addresses: [try! SocketAddress(ipAddress: "127.0.0.1", port: 9)]
+    )
 
     static func bytes(_ text: String) -> ByteBuffer {
         allocator.buffer(string: text)

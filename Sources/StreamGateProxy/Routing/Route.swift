@@ -9,12 +9,19 @@ public final class Route: Sendable {
     public let upstream: UpstreamGroup
     /// The heartbeat comment of this route's event streams, made once and shared by all of them.
     let heartbeatBytes: ByteBuffer
+    /// `timeouts` as event-loop time spans, converted once for every stream of the route.
+    let responseHeaderTimeout: TimeAmount
+    let idleTimeout: TimeAmount
+    let maxLifetime: TimeAmount
 
     public init(index: Int, config: RouteConfig, upstream: UpstreamGroup) {
         self.index = index
         self.config = config
         self.upstream = upstream
         self.heartbeatBytes = ByteBufferAllocator().buffer(string: ":" + config.sse.heartbeatComment + "\n\n")
+        self.responseHeaderTimeout = TimeAmount(config.timeouts.responseHeader)
+        self.idleTimeout = TimeAmount(config.timeouts.idle)
+        self.maxLifetime = TimeAmount(config.timeouts.maxLifetime)
     }
 
     /// The route's host pattern and path prefix, as the admin view shows it: `*/events/`.

@@ -8,7 +8,6 @@ import NIOHTTP1
 /// Lives on the downstream connection's event loop; the upstream connection is opened on the same loop, so
 /// nothing here needs a lock. Registered with its connection in the live registry from start to finish.
 final class ProxyStream {
-    let route: Route
     var machine: ProxyStreamStateMachine
     let lease: UpstreamLease
     let eventLoop: any EventLoop
@@ -35,7 +34,6 @@ final class ProxyStream {
         streamID: UInt32,
         logger: Logger
     ) {
-        self.route = route
         self.lease = lease
         self.eventLoop = eventLoop
         self.clock = clock
@@ -44,13 +42,14 @@ final class ProxyStream {
         self.streamID = streamID
         self.connectionLogger = logger
         self.machine = ProxyStreamStateMachine(
-            route: route.config,
-            heartbeat: route.heartbeatBytes,
+            route: route,
             upstreamHead: upstreamHead,
             isWebSocket: isWebSocket,
             now: clock.now()
         )
     }
+
+    var route: Route { machine.route }
 
     /// The logger with this stream's metadata; made on use (logging is rare on the hot path).
     var logger: Logger {

@@ -81,11 +81,8 @@ struct ProxyStreamStateMachine {
     /// can only happen before that, needs them); method and target stay for the admin view.
     private(set) var upstreamHead: HTTPRequestHead
     let isWebSocket: Bool
-    private let config: RouteConfig
-    private let heartbeatBytes: ByteBuffer
-    private let responseHeaderTimeout: TimeAmount
-    private let idleTimeout: TimeAmount
-    private let maxLifetime: TimeAmount
+    /// The route's config and its timeouts, shared by every stream of the route (a stream holds no copy).
+    let route: Route
 
     /// Request body that arrived while the upstream connection was being opened (at most one read's worth: the
     /// client is paused meanwhile).
@@ -110,15 +107,10 @@ struct ProxyStreamStateMachine {
     /// Set when a deadline may have moved earlier; the owner re-arms its timer and clears it.
     var deadlinesMovedEarlier = false
 
-    init(route: RouteConfig, heartbeat: ByteBuffer, upstreamHead: HTTPRequestHead, isWebSocket: Bool, now: NIODeadline)
-    {
-        self.config = route
-        self.heartbeatBytes = heartbeat
+    init(route: Route, upstreamHead: HTTPRequestHead, isWebSocket: Bool, now: NIODeadline) {
+        self.route = route
         self.upstreamHead = upstreamHead
         self.isWebSocket = isWebSocket
-        self.responseHeaderTimeout = TimeAmount(route.timeouts.responseHeader)
-        self.idleTimeout = TimeAmount(route.timeouts.idle)
-        self.maxLifetime = TimeAmount(route.timeouts.maxLifetime)
         self.startedAt = now
         self.lastActivity = now
         self.lastByte = now
@@ -213,8 +205,8 @@ struct ProxyStreamStateMachine {
         let body = pendingBody
         pendingBody = []
         requestFullySent = requestEnded
-        if responseHeaderTimeout > .zero {
-            headerDeadline = now + responseHeaderTimeout
+        if route.responseHeaderTimeout > .zero {
+            headerDeadline = now + route.responseHeaderTimeout
             deadlinesMovedEarlier = true
         }
         return .sendRequest(upstreamHead, body: body, end: requestEnded)
@@ -246,7 +238,7 @@ struct ProxyStreamStateMachine {
             return .writeResponse(head: clientHead, body: nil, flush: false)
         }
         state = .streaming(.eventStream)
-        var session = EventStreamSession(config: config.sse, heartbeat: heartbeatBytes, now: now)
+        var session = EventStreamSession(config: route.config.sse, heartbeat: route.heartbeatBytes, now: now)
         let opening = session.start(head: clientHead, now: now, allocator: allocator)
         eventStream = session
         deadlinesMovedEarlier = true
@@ -381,11 +373,11 @@ extension ProxyStreamStateMachine {
         case .streaming:
             break
         }
-        if idleTimeout > .zero {
-            next.offer(lastActivity + idleTimeout, .idle)
+        if route.idleTimeout > .zero {
+            next.offer(lastActivity + route.idleTimeout, .idle)
         }
-        if maxLifetime > .zero && pendingEnd == nil {
-            next.offer(startedAt + maxLifetime, .maxLifetime)
+        if route.maxLifetime > .zero && pendingEnd == nil {
+            next.offer(startedAt + route.maxLifetime, .maxLifetime)
         }
         if isStreaming {
             next.offer(eventStream?.nextHeartbeat, .heartbeat)
@@ -396,7 +388,7 @@ extension ProxyStreamStateMachine {
     /// The timer fired at `now`: acts on the deadline that is due, if any (the owner re-arms for the next).
     mutating func deadlineReached(now: NIODeadline) -> Action {
         guard let (deadline, kind) = nextDeadline, deadline <= now else { return .none }
-        let timeouts = config.timeouts
+        let timeouts = route.config.timeouts
         switch kind {
         case .heartbeat:
             guard let heartbeat = eventStream?.heartbeat(now: now) else { return .none }
