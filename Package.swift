@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -60,6 +62,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "StreamGateAdmin",
+            dependencies: [
+                "StreamGateConfig",
+                "StreamGateProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "StreamGateDemo",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -70,6 +86,7 @@ let package = Package(
         .executableTarget(
             name: "streamgate",
             dependencies: [
+                "StreamGateAdmin",
                 "StreamGateDemo",
                 "StreamGateTLS",
                 "StreamGateConfig",
@@ -79,6 +96,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -101,6 +119,7 @@ let package = Package(
             name: "StreamGateProxyTests",
             dependencies: [
                 "StreamGateProxy",
+                "StreamGateAdmin",
                 "StreamGateConfig",
                 "StreamGateTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -7,6 +7,9 @@ public struct StreamGateConfiguration: Sendable, Equatable {
     public var sourcePath: String
     public var listeners: [ListenerConfig]
     public var admin: AdminConfig?
+    public var log: LogConfig
+    /// nil: no access log.
+    public var accessLog: AccessLogConfig?
     public var upstreams: [UpstreamConfig]
     public var routes: [RouteConfig]
 
@@ -14,12 +17,16 @@ public struct StreamGateConfiguration: Sendable, Equatable {
         sourcePath: String,
         listeners: [ListenerConfig],
         admin: AdminConfig?,
+        log: LogConfig = LogConfig(),
+        accessLog: AccessLogConfig? = nil,
         upstreams: [UpstreamConfig],
         routes: [RouteConfig]
     ) {
         self.sourcePath = sourcePath
         self.listeners = listeners
         self.admin = admin
+        self.log = log
+        self.accessLog = accessLog
         self.upstreams = upstreams
         self.routes = routes
     }
@@ -62,6 +69,22 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     /// The address as an operator writes it: IPv6 hosts in brackets.
     public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// Whether the host is a loopback address (127.0.0.0/8, ::1) or `localhost`.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces, tabs and line ends.
+    var trimmingWhitespace: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }
 
@@ -150,12 +173,53 @@ public struct HTTP2Config: Sendable, Equatable {
     }
 }
 
-/// The admin endpoint's listening address.
+/// The admin endpoint: where it listens, and the bearer token every request must carry when one is set (from
+/// `token`, or read from `token_file` at load). A non-loopback address requires a token.
 public struct AdminConfig: Sendable, Equatable {
     public var address: HostPort
+    public var token: String?
 
-    public init(address: HostPort) {
+    public init(address: HostPort, token: String? = nil) {
         self.address = address
+        self.token = token
+    }
+}
+
+/// Text or JSON lines, for the operational log and the access log.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text
+    case json
+}
+
+/// The operational log: its format and level (`trace` ... `critical`; the command line can override both).
+public struct LogConfig: Sendable, Equatable {
+    public var format: LogFormat
+    /// One of swift-log's level names.
+    public var level: String
+
+    public static let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    public init(format: LogFormat = .text, level: String = "info") {
+        self.format = format
+        self.level = level
+    }
+}
+
+/// The access log: one line per finished stream, written off the event loops.
+public struct AccessLogConfig: Sendable, Equatable {
+    /// Where lines go: standard output, standard error, or a file (appended to, reopened on SIGHUP).
+    public enum Destination: Sendable, Equatable {
+        case standardOutput
+        case standardError
+        case file(String)
+    }
+
+    public var destination: Destination
+    public var format: LogFormat
+
+    public init(destination: Destination = .standardOutput, format: LogFormat = .text) {
+        self.destination = destination
+        self.format = format
     }
 }
 
@@ -237,6 +301,8 @@ public struct RouteTimeouts: Sendable, Equatable {
 /// One route: a match, the upstream that serves it, its timeouts, and how event streams and WebSocket tunnels on
 /// it behave.
 public struct RouteConfig: Sendable, Equatable {
+    /// An optional name for logs, metrics and the admin view (else the route is named by host and path prefix).
+    public var name: String?
     public var match: RouteMatch
     public var upstream: String
     public var timeouts: RouteTimeouts
@@ -255,8 +321,10 @@ public struct RouteConfig: Sendable, Equatable {
         timeouts: RouteTimeouts = RouteTimeouts(),
         sse: SSEConfig = SSEConfig(),
         sseConfigured: Bool = false,
-        websocket: WebSocketConfig = WebSocketConfig()
+        websocket: WebSocketConfig = WebSocketConfig(),
+        name: String? = nil
     ) {
+        self.name = name
         self.match = match
         self.upstream = upstream
         self.timeouts = timeouts

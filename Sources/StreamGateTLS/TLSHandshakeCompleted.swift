@@ -7,3 +7,9 @@ public struct TLSHandshakeCompleted: Sendable, Equatable {
     /// `TLSv1.3`, `TLSv1.2`.
     public var protocolVersion: String
 }
+
+/// Fired inbound by `TLSServerHandler` when a handshake fails or times out, just before it closes the connection.
+public struct TLSHandshakeFailed: Sendable, Equatable {
+    /// OpenSSL's reason, or that the handshake timed out.
+    public var reason: String
+}

@@ -138,6 +138,7 @@ public final class TLSServerHandler: ChannelDuplexHandler {
         logger.info("TLS handshake failed: \(reason)")
         flushCiphertext(context: context, promise: nil)  // the alert, if OpenSSL produced one
         state = .closed
+        context.fireUserInboundEventTriggered(TLSHandshakeFailed(reason: reason))
         context.close(promise: nil)
     }
 
@@ -287,6 +288,7 @@ public final class TLSServerHandler: ChannelDuplexHandler {
             guard let self, self.state == .handshaking else { return }
             self.logger.info("TLS handshake timed out after \(self.handshakeTimeout)")
             self.state = .closed
+            context.fireUserInboundEventTriggered(TLSHandshakeFailed(reason: "timed out"))
             context.close(promise: nil)
         }
     }

@@ -20,6 +20,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The HTTPS port on 127.0.0.1 (0: any free port).")
     var port: Int = 8443
 
+    @Option(help: "The admin endpoint's port on 127.0.0.1 (0: any free port).")
+    var adminPort: Int = 9901
+
     @Option(help: "How many EventSource streams the demo page opens.")
     var streams: Int = 50
 
@@ -27,7 +30,7 @@ struct DemoCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        LogSetup.bootstrap(level: logLevel)
+        LogSetup.bootstrap(level: logLevel, format: .text)
         let logger = Logger(label: "streamgate")
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("streamgate-demo-\(ProcessInfo.processInfo.processIdentifier)")
@@ -47,23 +50,20 @@ struct DemoCommand: AsyncParsableCommand {
         let origin = try await DemoOrigin.start(group: group, streams: max(1, streams))
         let config = Self.configuration(
             port: port,
+            adminPort: adminPort,
             originPort: origin.port,
             certificate: CertificateConfig(certificatePath: certificatePath, privateKeyPath: keyPath)
         )
         logger.info("demo origin on 127.0.0.1:\(origin.port); certificate in \(folder.path) (removed on exit)")
         do {
-            let server = try ProxyServer(config: config, group: group, logger: logger, drainTimeout: .seconds(2))
-            Task {
-                let bound = await server.listeningAddresses()["demo"]?.port ?? port
+            try await ProxyRuntime(config: config, group: group, logger: logger).run(drainTimeout: .seconds(2)) {
+                proxy, admin in
+                let bound = await proxy.listeningAddresses()["demo"]?.port ?? port
                 logger.info("open https://localhost:\(bound)/ and accept the self-signed certificate")
+                if let adminPort = await admin?.listeningAddress()?.port {
+                    logger.info("admin dashboard: http://127.0.0.1:\(adminPort)/")
+                }
             }
-            try await ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: server)],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
-            ).run()
         } catch {
             logger.critical("streamgate demo stopped: \(error)")
             await origin.stop()
@@ -75,7 +75,12 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// The embedded configuration: one TLS listener, one upstream (the demo origin), long-lived event routes.
-    static func configuration(port: Int, originPort: Int, certificate: CertificateConfig) -> StreamGateConfiguration {
+    static func configuration(
+        port: Int,
+        adminPort: Int,
+        originPort: Int,
+        certificate: CertificateConfig
+    ) -> StreamGateConfiguration {
         StreamGateConfiguration(
             sourcePath: "<demo>",
             listeners: [
@@ -85,13 +90,14 @@ struct DemoCommand: AsyncParsableCommand {
                     tls: TLSConfig(certificate: certificate)
                 )
             ],
-            admin: nil,
+            admin: AdminConfig(address: HostPort(host: "127.0.0.1", port: adminPort)),
             upstreams: [UpstreamConfig(name: "demo-origin", servers: [HostPort(host: "127.0.0.1", port: originPort)])],
             routes: [
                 RouteConfig(
                     match: RouteMatch(pathPrefix: "/events/"),
                     upstream: "demo-origin",
-                    timeouts: RouteTimeouts(responseHeader: .seconds(10), idle: .seconds(3600), maxLifetime: .zero)
+                    timeouts: RouteTimeouts(responseHeader: .seconds(10), idle: .seconds(3600), maxLifetime: .zero),
+                    name: "events"
                 ),
                 RouteConfig(match: RouteMatch(pathPrefix: "/"), upstream: "demo-origin"),
             ]

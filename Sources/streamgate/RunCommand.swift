@@ -15,8 +15,11 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: the config's log.level).")
+    var logLevel: Logger.Level?
+
+    @Option(help: "Log format: text or json (default: the config's log.format).")
+    var logFormat: LogFormat?
 
     @Option(help: "On shutdown, how long responses in flight may take to finish, in seconds.")
     var drainSeconds: Int = 10
@@ -26,24 +29,15 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        LogSetup.bootstrap(level: logLevel)
+        LogSetup.bootstrap(
+            level: logLevel ?? Logger.Level(rawValue: config.log.level) ?? .info,
+            format: logFormat ?? config.log.format
+        )
         let logger = Logger(label: "streamgate")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         do {
-            let server = try ProxyServer(
-                config: config,
-                group: group,
-                logger: logger,
-                drainTimeout: .seconds(max(0, drainSeconds))
-            )
-            let services = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: server)],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
-            )
-            try await services.run()
+            try await ProxyRuntime(config: config, group: group, logger: logger)
+                .run(drainTimeout: .seconds(max(0, drainSeconds)))
         } catch {
             logger.critical("streamgate stopped: \(error)")
             try? await group.shutdownGracefully()
@@ -54,14 +48,4 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-/// Process-wide logging: human-readable lines on standard error.
-enum LogSetup {
-    static func bootstrap(level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-    }
-}
+extension LogFormat: ExpressibleByArgument {}

@@ -7,7 +7,7 @@ struct StreamGateCommand: AsyncParsableCommand {
         commandName: "streamgate",
         abstract: "An edge reverse proxy for streaming web traffic (Server-Sent Events and WebSockets).",
         version: StreamGateVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, ConnectionsCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -7,7 +7,7 @@ final class ErrorReportingTests: XCTestCase {
         assertErrors(
             minimalYAML + "\nlisteners_extra: 1",
             [#"streamgate.yaml:11: listeners_extra: unknown key (expected one of: version, listeners, admin, "#
-                + #"upstreams, routes)"#]
+                + #"upstreams, routes, log, access_log)"#]
         )
     }
 
@@ -40,7 +40,7 @@ final class ErrorReportingTests: XCTestCase {
         assertErrors(yaml, [
             "streamgate.yaml:5: listeners[0].http2.max_streams: unknown key (expected one of: "
                 + "max_concurrent_streams, initial_window_size, websocket)",
-            "streamgate.yaml:6: admin.port: unknown key (expected one of: address)",
+            "streamgate.yaml:6: admin.port: unknown key (expected one of: address, token, token_file)",
             "streamgate.yaml:10: upstreams[0].timeout: unknown key (expected one of: name, servers, connect_timeout, "
                 + "max_idle_connections, idle_connection_timeout)",
             "streamgate.yaml:12: routes[0].match.method: unknown key (expected one of: host, path_prefix)",

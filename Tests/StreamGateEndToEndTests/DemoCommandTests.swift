@@ -74,7 +74,7 @@ private final class DemoProcess {
         let handle = try FileHandle(forWritingTo: logURL)
         defer { try? handle.close() }
         process.executableURL = try StreamGateBinary.url()
-        process.arguments = ["demo", "--port", "0", "--log-level", "debug"]
+        process.arguments = ["demo", "--port", "0", "--admin-port", "0", "--log-level", "debug"]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = handle
         process.standardError = handle

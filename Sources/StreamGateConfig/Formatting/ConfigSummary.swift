@@ -18,7 +18,16 @@ public struct ConfigSummary {
             )
         }
 
-        lines.append("admin: \(config.admin.map { "\($0.address)" } ?? "disabled")")
+        lines.append("admin: \(config.admin.map { "\($0.address)" + ($0.token == nil ? "" : " (token required)") } ?? "disabled")")
+        if let accessLog = config.accessLog {
+            let path: String
+            switch accessLog.destination {
+            case .standardOutput: path = "stdout"
+            case .standardError: path = "stderr"
+            case .file(let file): path = file
+            }
+            lines.append("access_log: \(path) (\(accessLog.format.rawValue))")
+        }
 
         lines.append("upstreams:")
         for upstream in config.upstreams {
@@ -34,7 +43,7 @@ public struct ConfigSummary {
         for route in config.routes {
             let timeouts = route.timeouts
             lines.append(
-                "  \(route.match.host) \(route.match.pathPrefix) -> \(route.upstream)"
+                "  \(route.name.map { "\($0): " } ?? "")\(route.match.host) \(route.match.pathPrefix) -> \(route.upstream)"
                     + "  response_header=\(limit(timeouts.responseHeader))"
                     + " idle=\(limit(timeouts.idle))"
                     + " max_lifetime=\(limit(timeouts.maxLifetime))"

@@ -80,6 +80,22 @@ public enum ConfigLoader {
         unreadableReason(atPath: path) ?? error.localizedDescription
     }
 
+    /// The text of the file at `path`, nil when it cannot be read as UTF-8.
+    static func readText(atPath path: String) -> String? {
+        try? String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// The folder part of `path` (`.` when it has none).
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func isDirectory(atPath path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
     /// Why the file at `path` cannot be read ("no such file", "is a directory", "permission denied"), or nil when
     /// it is a readable file.
     static func unreadableReason(atPath path: String) -> String? {

@@ -2,12 +2,15 @@
 /// strings. `ConfigValidator` turns it into `StreamGateConfiguration`. The coding keys are the YAML contract.
 struct RawConfiguration: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case version, listeners, admin, upstreams, routes
+        case version, listeners, admin, upstreams, routes, log
+        case accessLog = "access_log"
     }
 
     var version: Int?
     var listeners: RawList<RawListener>?
     var admin: RawAdmin?
+    var log: RawLog?
+    var accessLog: RawAccessLog?
     var upstreams: RawList<RawUpstream>?
     var routes: RawList<RawRoute>?
 
@@ -16,6 +19,8 @@ struct RawConfiguration: RawSection {
         version = reader.value(.version)
         listeners = reader.value(.listeners)
         admin = reader.value(.admin)
+        log = reader.value(.log)
+        accessLog = reader.value(.accessLog)
         upstreams = reader.value(.upstreams)
         routes = reader.value(.routes)
     }
@@ -102,14 +107,49 @@ struct RawHTTP2: RawSection {
 
 struct RawAdmin: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case address
+        case address, token
+        case tokenFile = "token_file"
     }
 
     var address: String?
+    var token: String?
+    var tokenFile: String?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         address = reader.value(.address)
+        token = reader.value(.token)
+        tokenFile = reader.value(.tokenFile)
+    }
+}
+
+struct RawLog: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case format, level
+    }
+
+    var format: String?
+    var level: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        format = reader.value(.format)
+        level = reader.value(.level)
+    }
+}
+
+struct RawAccessLog: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case path, format
+    }
+
+    var path: String?
+    var format: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        path = reader.value(.path)
+        format = reader.value(.format)
     }
 }
 
@@ -139,9 +179,10 @@ struct RawUpstream: RawSection {
 
 struct RawRoute: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case match, upstream, timeouts, sse, websocket
+        case name, match, upstream, timeouts, sse, websocket
     }
 
+    var name: String?
     var match: RawRouteMatch?
     var upstream: String?
     var timeouts: RawRouteTimeouts?
@@ -150,6 +191,7 @@ struct RawRoute: RawSection {
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
+        name = reader.value(.name)
         match = reader.value(.match)
         upstream = reader.value(.upstream)
         timeouts = reader.value(.timeouts)

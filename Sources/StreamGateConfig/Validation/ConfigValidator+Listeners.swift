@@ -73,7 +73,8 @@ extension ConfigValidator {
     mutating func validateAdmin(
         _ raw: RawAdmin,
         at path: ConfigKeyPath,
-        listenerAddresses: [HostPort: ConfigKeyPath]
+        listenerAddresses: [HostPort: ConfigKeyPath],
+        sourcePath: String
     ) -> AdminConfig? {
         let addressPath = path.appending("address")
         guard let address = address(raw.address, at: addressPath, ports: Self.listenerPorts) else {
@@ -82,6 +83,46 @@ extension ConfigValidator {
         if address.port != 0, let listener = listenerAddresses[address] {
             report("address \(address) is already used by \(listener)", at: addressPath)
         }
-        return AdminConfig(address: address)
+        var token: String?
+        switch (raw.token, raw.tokenFile) {
+        case (.some, .some):
+            report("give token or token_file, not both", at: path.appending("token_file"))
+            return nil
+        case (.some(let text), nil):
+            guard !text.isEmpty else {
+                report("must not be empty", at: path.appending("token"))
+                return nil
+            }
+            token = text
+        case (nil, .some(let file)):
+            guard let read = tokenFile(file, at: path.appending("token_file"), sourcePath: sourcePath) else {
+                return nil
+            }
+            token = read
+        case (nil, nil):
+            break
+        }
+        if token == nil && !address.isLoopback {
+            report(
+                "admin on non-loopback address \(address) needs admin.token or admin.token_file",
+                at: addressPath
+            )
+            return nil
+        }
+        return AdminConfig(address: address, token: token)
+    }
+
+    /// The token in `file` (whitespace around it removed), or nil after reporting why it cannot be had.
+    private mutating func tokenFile(_ file: String, at path: ConfigKeyPath, sourcePath: String) -> String? {
+        let resolved = ConfigLoader.resolvePath(file, relativeTo: sourcePath)
+        if let reason = ConfigLoader.unreadableReason(atPath: resolved) {
+            report("cannot read \"\(resolved)\": \(reason)", at: path)
+            return nil
+        }
+        guard let text = ConfigLoader.readText(atPath: resolved)?.trimmingWhitespace, !text.isEmpty else {
+            report("\"\(resolved)\" holds no token", at: path)
+            return nil
+        }
+        return text
     }
 }

@@ -14,7 +14,20 @@ extension ConfigValidator {
         let upstreamNames = Set((rawUpstreams?.items ?? []).compactMap { $0?.name })
         var routes: [RouteConfig] = []
         var matches: [MatchKey: ConfigKeyPath] = [:]
+        var names: [String: ConfigKeyPath] = [:]
         for (route, itemPath) in nonEmpty(raw, at: path, "at least one route is required") {
+            var routeName: String?
+            if route.name != nil {
+                let namePath = itemPath.appending("name")
+                routeName = name(route.name, at: namePath)
+                if let routeName {
+                    if let first = names[routeName] {
+                        report("duplicate route name \"\(routeName)\" (already used by \(first))", at: namePath)
+                    } else {
+                        names[routeName] = itemPath
+                    }
+                }
+            }
             let matchPath = itemPath.appending("match")
             let match = required(route.match, at: matchPath).flatMap { validateMatch($0, at: matchPath) }
             if let match {
@@ -46,7 +59,8 @@ extension ConfigValidator {
                         timeouts: timeouts,
                         sse: sse,
                         sseConfigured: sseConfigured,
-                        websocket: websocket
+                        websocket: websocket,
+                        name: routeName
                     )
                 )
             }

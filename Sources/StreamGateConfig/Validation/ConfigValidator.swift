@@ -22,7 +22,16 @@ struct ConfigValidator {
             sourcePath: sourcePath
         )
         let admin = raw.admin.flatMap {
-            validateAdmin($0, at: .root.appending("admin"), listenerAddresses: listenerAddresses)
+            validateAdmin(
+                $0,
+                at: .root.appending("admin"),
+                listenerAddresses: listenerAddresses,
+                sourcePath: sourcePath
+            )
+        }
+        let log = validateLog(raw.log, at: .root.appending("log"))
+        let accessLog = raw.accessLog.flatMap {
+            validateAccessLog($0, at: .root.appending("access_log"), sourcePath: sourcePath)
         }
         let upstreams = validateUpstreams(raw.upstreams, at: .root.appending("upstreams"))
         let routes = validateRoutes(raw.routes, at: .root.appending("routes"), upstreams: raw.upstreams)
@@ -30,6 +39,8 @@ struct ConfigValidator {
             sourcePath: sourcePath,
             listeners: listeners,
             admin: admin,
+            log: log ?? LogConfig(),
+            accessLog: accessLog,
             upstreams: upstreams,
             routes: routes
         )

@@ -75,9 +75,14 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ProxyGoingAwayEvent {
+        if let goingAway = event as? ProxyGoingAwayEvent {
             keepAlive = false
-            stream?.serverGoingAway()
+            if let stream {
+                stream.serverGoingAway(outcome: goingAway.outcome)
+            } else if requestHead == nil {
+                context.close(promise: nil)
+                return
+            }
         }
         if case IdleStateHandler.IdleStateEvent.read = event, stream == nil, requestHead == nil {
             logger.debug("closing idle keep-alive connection")
@@ -107,7 +112,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch admission.admit(request) {
         case .local(let status, let reason):
             respondLocally(status: status, reason: reason, head: head)
-        case .proxy(let route, let upstreamHead, let isWebSocket):
+        case .proxy(let route, let upstreamHead, let isWebSocket, let host):
             if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 context.writeAndFlush(
                     wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
@@ -124,6 +129,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
                 downstream: self,
                 connection: connection,
                 streamID: connection.nextRequestID(),
+                host: host,
                 logger: logger
             )
             self.stream = stream
@@ -134,7 +140,13 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Answers the current request without an upstream (400, 404). The rest of its body is discarded.
     private func respondLocally(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead) {
         logger.info("\(status.code) \(status.reasonPhrase) for \(head.method) \(head.uri): \(reason)")
-        connection.answeredLocally()
+        connection.answeredLocally(
+            id: connection.nextRequestID(),
+            method: head.method.rawValue,
+            host: head.headers.first(name: "host"),
+            path: head.uri,
+            status: Int(status.code)
+        )
         if status == .badRequest {
             keepAlive = false
         }

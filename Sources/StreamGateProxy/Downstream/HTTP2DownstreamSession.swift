@@ -37,32 +37,9 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         self.logger = logger
     }
 
-    /// The live streams of this connection, held weakly: told when StreamGate goes away.
-    private var liveStreams: [WeakStream] = []
-
-    private struct WeakStream {
-        weak var stream: HTTP2DownstreamStream?
-    }
-
     func http2ConnectionReceived(userEvent: Any) {
-        guard userEvent is ProxyGoingAwayEvent else { return }
-        let streams = liveStreams.compactMap(\.stream)
-        liveStreams.removeAll()
-        for stream in streams {
-            if let tunnel = stream.tunnel {
-                tunnel.goAway()
-            } else {
-                stream.proxyStream?.serverGoingAway()
-            }
-        }
-    }
-
-    /// Remembers a stream for shutdown; forgets the ones already gone.
-    private func track(_ stream: HTTP2DownstreamStream) {
-        if liveStreams.count >= 64 {
-            liveStreams.removeAll { $0.stream == nil }
-        }
-        liveStreams.append(WeakStream(stream: stream))
+        guard let goingAway = userEvent as? ProxyGoingAwayEvent else { return }
+        connection.goingAway(outcome: goingAway.outcome)
     }
 
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) {
@@ -75,10 +52,15 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
                 "\(status.code) \(status.reasonPhrase) for \(head.method) \(head.path): \(reason)",
                 metadata: ["stream": "\(stream.streamID)"]
             )
-            connection.answeredLocally()
+            connection.answeredLocally(
+                id: UInt32(stream.streamID),
+                method: head.method,
+                host: head.authority ?? head.headers.first(name: "host"),
+                path: head.path,
+                status: Int(status.code)
+            )
             LocalResponse.send(status: status, reason: reason, to: downstream, allocator: allocator)
-        case .proxy(let route, let upstreamHead, let isWebSocket):
-            track(downstream)
+        case .proxy(let route, let upstreamHead, let isWebSocket, let host):
             stream.observer = downstream
             let proxyStream = ProxyStream(
                 route: route,
@@ -90,6 +72,7 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
                 downstream: downstream,
                 connection: connection,
                 streamID: UInt32(stream.streamID),
+                host: host,
                 logger: logger
             )
             downstream.proxyStream = proxyStream

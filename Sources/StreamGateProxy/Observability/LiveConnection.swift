@@ -12,6 +12,9 @@ final class LiveConnection {
     let channel: any Channel
     var protocolName: String?
     var tls: TLSSummary?
+    /// Client socket bytes, counted by `ConnectionTrafficCounter`.
+    var bytesIn = 0
+    var bytesOut = 0
     private(set) var streams: [UInt32: any LiveStream] = [:]
     /// The id of the next HTTP/1.1 request on this connection.
     private var nextRequestNumber: UInt32 = 1
@@ -37,18 +40,58 @@ final class LiveConnection {
         streams[id] = stream
     }
 
-    /// The stream under `id` ended; counted in the totals of its loop. A stream that hands over to a tunnel does
-    /// not end: the tunnel calls `streamStarted` with the same id.
-    func streamEnded(_ id: UInt32, stream: any LiveStream, kind: StreamKind, outcome: StreamOutcome) {
+    /// The stream under `id` ended: counted in the totals of its loop and told to the observers, with its last
+    /// snapshot. A stream that hands over to a tunnel does not end: the tunnel calls `streamStarted` with the same
+    /// id.
+    func streamEnded(_ id: UInt32, stream: any LiveStream, outcome: StreamOutcome) {
         if let current = streams[id], current === stream {
             streams[id] = nil
         }
-        registry.count(kind: kind, outcome: outcome)
+        registry.streamEnded(finished(stream.snapshot(now: .now()), outcome: outcome))
     }
 
     /// A request StreamGate answered itself, with no stream behind it.
-    func answeredLocally() {
-        registry.count(kind: .http, outcome: .local)
+    func answeredLocally(id: UInt32, method: String, host: String?, path: String, status: Int) {
+        let snapshot = StreamSnapshot(
+            id: id, kind: .http, phase: .finished, method: method, host: host, path: path, route: "",
+            routeName: nil, upstream: "", upstreamAddress: nil, status: status, ageMilliseconds: 0,
+            idleMilliseconds: 0, bytesIn: 0, bytesOut: 0, events: 0, heartbeats: 0, lastEventID: nil, queuedBytes: 0
+        )
+        registry.streamEnded(finished(snapshot, outcome: .local))
+    }
+
+    /// The connection is about to close (drain over, or closed by the admin): tells every live stream.
+    func goingAway(outcome: StreamOutcome) {
+        for stream in Array(streams.values) {
+            stream.serverGoingAway(outcome: outcome)
+        }
+    }
+
+    /// The client's TLS handshake failed; the connection closes.
+    func tlsHandshakeFailed() {
+        registry.totals.tlsHandshakeFailed(listener: listener)
+    }
+
+    /// A connect to `server` of `upstream` failed.
+    func upstreamConnectFailed(upstream: String, server: String) {
+        registry.totals.connectFailed(upstream: upstream, server: server)
+    }
+
+    func responseHeadArrived(route: String, latency: TimeAmount) {
+        for observer in registry.observers {
+            observer.responseHeadArrived(route: route, latency: latency)
+        }
+    }
+
+    private func finished(_ snapshot: StreamSnapshot, outcome: StreamOutcome) -> FinishedStream {
+        FinishedStream(
+            connectionID: id,
+            listener: listener,
+            client: client,
+            protocolName: protocolName,
+            stream: snapshot,
+            outcome: outcome
+        )
     }
 
     func snapshot(now: NIODeadline) -> ConnectionSnapshot {
@@ -59,6 +102,8 @@ final class LiveConnection {
             protocolName: protocolName,
             tls: tls,
             ageMilliseconds: StreamSnapshot.milliseconds(from: startedAt, to: now),
+            bytesIn: bytesIn,
+            bytesOut: bytesOut,
             streams: streams.values.map { $0.snapshot(now: now) }.sorted { $0.id < $1.id }
         )
     }

@@ -8,8 +8,8 @@ public final class LiveRegistry: Sendable {
     private let loops: PerEventLoop<LoopRegistry>
     private let nextConnectionID = Atomic<UInt64>(1)
 
-    init(group: any EventLoopGroup) {
-        self.loops = PerEventLoop(group: group) { _ in LoopRegistry() }
+    init(group: any EventLoopGroup, observers: [any StreamObserver] = []) {
+        self.loops = PerEventLoop(group: group) { _ in LoopRegistry(observers: observers) }
     }
 
     /// Registers a connection just accepted, on its channel's loop, until it closes.
@@ -19,22 +19,47 @@ public final class LiveRegistry: Sendable {
     }
 
     /// The totals of the loop `channel` runs on; call on that loop (tests).
-    func loopTotals(_ channel: any Channel) -> StreamTotals {
+    func loopTotals(_ channel: any Channel) -> RegistryTotals {
         loops.value(on: channel.eventLoop).totals
     }
 
     /// Every live connection with its streams, and the totals of streams ended so far.
     public func snapshot() async -> LiveSnapshot {
-        let parts = await loops.visitAll { registry -> ([ConnectionSnapshot], StreamTotals) in
+        let parts = await loops.visitAll { registry -> ([ConnectionSnapshot], RegistryTotals) in
             (registry.snapshot(now: .now()), registry.totals)
         }
-        var snapshot = LiveSnapshot(connections: [], totals: StreamTotals())
+        var snapshot = LiveSnapshot(connections: [], totals: RegistryTotals())
         for (connections, totals) in parts {
             snapshot.connections.append(contentsOf: connections)
             snapshot.totals.add(totals)
         }
         snapshot.connections.sort { $0.id < $1.id }
         return snapshot
+    }
+
+    /// Closes connection `id` gracefully: event streams end at their next boundary, WebSockets get Close 1001,
+    /// HTTP/1.1 closes after the response in flight, HTTP/2 gets GOAWAY. False when no such connection is open.
+    public func closeConnection(_ id: UInt64) async -> Bool {
+        await loops.visitAll { registry -> Bool in
+            guard let connection = registry.connections[id] else { return false }
+            guard connection.protocolName != nil else {
+                connection.channel.close(promise: nil)
+                return true
+            }
+            let pipeline = connection.channel.pipeline
+            pipeline.fireUserInboundEventTriggered(ProxyGoingAwayEvent(outcome: .closedByAdmin))
+            pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            return true
+        }.contains(true)
+    }
+
+    /// Ends one stream gracefully (see `LiveStream.endGracefully`). False when no such stream is live.
+    public func closeStream(connection id: UInt64, stream streamID: UInt32) async -> Bool {
+        await loops.visitAll { registry -> Bool in
+            guard let stream = registry.connections[id]?.streams[streamID] else { return false }
+            stream.endGracefully(outcome: .closedByAdmin)
+            return true
+        }.contains(true)
     }
 
     /// How many downstream connections are open.

@@ -5,4 +5,10 @@ import NIOCore
 /// reads them only when a snapshot is taken, on the same loop.
 protocol LiveStream: AnyObject {
     func snapshot(now: NIODeadline) -> StreamSnapshot
+    /// Ends the stream as gracefully as its kind allows: an event stream at its next event boundary, a WebSocket
+    /// with Close 1001, anything else cut (a response not started gets a local 503).
+    func endGracefully(outcome: StreamOutcome)
+    /// The connection is about to close: an event stream ends at its next boundary, a WebSocket gets Close 1001,
+    /// anything else is left to the close.
+    func serverGoingAway(outcome: StreamOutcome)
 }

@@ -1,11 +1,16 @@
 import NIOCore
 
-/// The live connections of one event loop, and the totals of streams that ended on it. Used only on its loop,
-/// so it needs no lock: connections and streams register and leave with plain dictionary updates, and a snapshot
+/// The live connections of one event loop, and the totals of what ended on it. Used only on its loop, so it
+/// needs no lock: connections and streams register and leave with plain dictionary updates, and a snapshot
 /// copies values.
 final class LoopRegistry {
     private(set) var connections: [UInt64: LiveConnection] = [:]
-    private(set) var totals = StreamTotals()
+    var totals = RegistryTotals()
+    let observers: [any StreamObserver]
+
+    init(observers: [any StreamObserver]) {
+        self.observers = observers
+    }
 
     /// Registers a connection accepted on this loop until its channel closes.
     func open(id: UInt64, listener: String, channel: any Channel) -> LiveConnection {
@@ -14,12 +19,20 @@ final class LoopRegistry {
         connections[id] = connection
         channel.closeFuture.assumeIsolated().whenComplete { [self] _ in
             connections[id] = nil
+            totals.connectionClosed(bytesIn: connection.bytesIn, bytesOut: connection.bytesOut)
         }
         return connection
     }
 
-    func count(kind: StreamKind, outcome: StreamOutcome) {
-        totals.count(kind: kind, outcome: outcome)
+    func streamEnded(_ finished: FinishedStream) {
+        if finished.outcome == .local {
+            totals.answeredLocally()
+        } else {
+            totals.streamEnded(finished.stream, outcome: finished.outcome)
+        }
+        for observer in observers {
+            observer.streamFinished(finished)
+        }
     }
 
     func snapshot(now: NIODeadline) -> [ConnectionSnapshot] {

@@ -16,6 +16,8 @@ public enum StreamOutcome: String, Sendable, CaseIterable {
     case timeoutLifetime = "timeout_lifetime"
     /// Ended by StreamGate's shutdown drain.
     case drained
+    /// Ended through the admin endpoint (`DELETE /connections/{id}`, `DELETE /streams/{conn}/{stream}`).
+    case closedByAdmin = "closed_by_admin"
     /// A peer broke the protocol of the stream (WebSocket framing).
     case protocolError = "protocol_error"
 }

@@ -8,11 +8,17 @@ public struct StreamSnapshot: Sendable, Equatable {
     public var kind: StreamKind
     public var phase: StreamPhase
     public var method: String
+    /// The Host (HTTP/2: `:authority`) the client sent, if any.
+    public var host: String?
     /// The target as sent upstream (origin-form, query included).
     public var path: String
     /// The route's host pattern and path prefix, e.g. `*/events/`.
     public var route: String
+    /// The route's `name`, when the config gives one.
+    public var routeName: String?
     public var upstream: String
+    /// The response status sent to the client (StreamGate's own for local answers), nil before the head.
+    public var status: Int?
     /// The upstream server in use (`ip:port`), nil while none is.
     public var upstreamAddress: String?
     /// Milliseconds since the stream started.
@@ -32,16 +38,20 @@ public struct StreamSnapshot: Sendable, Equatable {
     public var queuedBytes: Int
 
     public init(
-        id: UInt32, kind: StreamKind, phase: StreamPhase, method: String, path: String, route: String,
-        upstream: String, upstreamAddress: String?, ageMilliseconds: Int64, idleMilliseconds: Int64, bytesIn: Int,
-        bytesOut: Int, events: Int, heartbeats: Int, lastEventID: String?, queuedBytes: Int
+        id: UInt32, kind: StreamKind, phase: StreamPhase, method: String, host: String?, path: String,
+        route: String, routeName: String?, upstream: String, upstreamAddress: String?, status: Int?,
+        ageMilliseconds: Int64, idleMilliseconds: Int64, bytesIn: Int, bytesOut: Int, events: Int, heartbeats: Int,
+        lastEventID: String?, queuedBytes: Int
     ) {
         self.id = id
         self.kind = kind
         self.phase = phase
         self.method = method
+        self.host = host
         self.path = path
         self.route = route
+        self.routeName = routeName
+        self.status = status
         self.upstream = upstream
         self.upstreamAddress = upstreamAddress
         self.ageMilliseconds = ageMilliseconds
@@ -70,6 +80,9 @@ public struct ConnectionSnapshot: Sendable, Equatable {
     public var protocolName: String?
     public var tls: TLSSummary?
     public var ageMilliseconds: Int64
+    /// Bytes read from and written to the client socket (TLS records included).
+    public var bytesIn: Int
+    public var bytesOut: Int
     public var streams: [StreamSnapshot]
 }
 
@@ -81,10 +94,10 @@ public struct TLSSummary: Sendable, Equatable {
     public var serverName: String?
 }
 
-/// Every live connection of the process, and the totals of streams ended so far, as one snapshot.
+/// Every live connection of the process, and the totals of what ended so far, as one snapshot.
 public struct LiveSnapshot: Sendable {
     public var connections: [ConnectionSnapshot]
-    public var totals: StreamTotals
+    public var totals: RegistryTotals
 
     /// The stream with `id` on connection `connection`, if live.
     public func stream(connection: UInt64, id: UInt32) -> StreamSnapshot? {
@@ -94,34 +107,5 @@ public struct LiveSnapshot: Sendable {
     /// Every live stream, of every connection.
     public var streams: [StreamSnapshot] {
         connections.flatMap(\.streams)
-    }
-}
-
-/// How many streams ended, by kind and outcome.
-public struct StreamTotals: Sendable, Equatable {
-    private var counts: [Key: Int] = [:]
-
-    public struct Key: Hashable, Sendable {
-        public var kind: StreamKind
-        public var outcome: StreamOutcome
-    }
-
-    public init() {}
-
-    public subscript(kind: StreamKind, outcome: StreamOutcome) -> Int {
-        counts[Key(kind: kind, outcome: outcome), default: 0]
-    }
-
-    mutating func count(kind: StreamKind, outcome: StreamOutcome) {
-        counts[Key(kind: kind, outcome: outcome), default: 0] += 1
-    }
-
-    mutating func add(_ other: StreamTotals) {
-        counts.merge(other.counts, uniquingKeysWith: +)
-    }
-
-    /// Every (kind, outcome) pair counted at least once.
-    public var entries: [(key: Key, count: Int)] {
-        counts.map { ($0.key, $0.value) }
     }
 }

@@ -19,6 +19,9 @@ final class ALPNProtocolSwitch: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is TLSHandshakeFailed {
+            connection.tlsHandshakeFailed()
+        }
         guard let completed = event as? TLSHandshakeCompleted else {
             context.fireUserInboundEventTriggered(event)
             return

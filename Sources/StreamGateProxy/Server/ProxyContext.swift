@@ -8,10 +8,15 @@ final class ProxyContext: Sendable {
     let registry: LiveRegistry
     let clock: StreamClock
 
-    init(routes: RouteTable, group: any EventLoopGroup, clock: StreamClock = .system) {
+    init(
+        routes: RouteTable,
+        group: any EventLoopGroup,
+        clock: StreamClock = .system,
+        observers: [any StreamObserver] = []
+    ) {
         self.routes = routes
         self.pools = PerEventLoop(group: group) { UpstreamConnectionPool(eventLoop: $0) }
-        self.registry = LiveRegistry(group: group)
+        self.registry = LiveRegistry(group: group, observers: observers)
         self.clock = clock
     }
 

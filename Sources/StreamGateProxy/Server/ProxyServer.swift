@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -5,6 +8,7 @@ import NIOPosix
 import ServiceLifecycle
 import StreamGateConfig
 import StreamGateTLS
+import Synchronization
 
 /// The proxy as a service: binds every configured listener, serves until graceful shutdown is requested, then
 /// stops accepting, lets responses in flight finish for up to `drainTimeout`, and closes what is left.
@@ -16,6 +20,7 @@ public final class ProxyServer: Service, Sendable {
     private let context: ProxyContext
     private let boundAddresses = AsyncBoundAddresses()
     private let tlsContexts: [String: TLSContext]
+    private let draining = Atomic<Bool>(false)
 
     /// Resolves upstream addresses, builds the route table and the listeners' TLS contexts; throws when an upstream
     /// host name does not resolve or a certificate cannot be loaded.
@@ -23,7 +28,8 @@ public final class ProxyServer: Service, Sendable {
         config: StreamGateConfiguration,
         group: any EventLoopGroup,
         logger: Logger,
-        drainTimeout: Duration = .seconds(10)
+        drainTimeout: Duration = .seconds(10),
+        observers: [any StreamObserver] = []
     ) throws {
         self.config = config
         self.group = group
@@ -38,11 +44,14 @@ public final class ProxyServer: Service, Sendable {
             return Route(index: index, config: route, upstream: upstream)
         }
         self.tlsContexts = try ListenerTLS.makeContexts(for: config)
-        self.context = ProxyContext(routes: RouteTable(routes: routes), group: group)
+        self.context = ProxyContext(routes: RouteTable(routes: routes), group: group, observers: observers)
     }
 
     /// Every live connection and stream, as the admin view shows them.
     public var registry: LiveRegistry { context.registry }
+
+    /// True from the moment a graceful shutdown starts: listeners close, `/healthz` answers 503.
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     /// The addresses the listeners bound, by listener name, once `run` has bound them.
     public func listeningAddresses() async -> [String: SocketAddress] {
@@ -53,7 +62,12 @@ public final class ProxyServer: Service, Sendable {
         var listeners: [any Channel] = []
         do {
             for listener in config.listeners {
-                let channel = try await bind(listener)
+                let channel: any Channel
+                do {
+                    channel = try await bind(listener)
+                } catch {
+                    throw BindError(listener: listener.name, address: "\(listener.address)", underlying: error)
+                }
                 listeners.append(channel)
                 let address = channel.localAddress.map(Self.describe) ?? "\(listener.address)"
                 logger.info("listener \(listener.name) listening on \(address)")
@@ -70,6 +84,7 @@ public final class ProxyServer: Service, Sendable {
         await boundAddresses.finish()
 
         try? await gracefulShutdown()
+        draining.store(true, ordering: .relaxed)
 
         let registry = context.registry
         let open = await registry.connectionCount()
@@ -118,6 +133,7 @@ public final class ProxyServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ConnectionTrafficCounter(connection: connection))
                     // Closes connections that carry no stream and send nothing (keep-alive, like nginx's 75 s).
                     try sync.addHandler(IdleStateHandler(readTimeout: Self.idleConnectionTimeout))
                     if let tlsContext {
@@ -142,9 +158,30 @@ public final class ProxyServer: Service, Sendable {
     static let idleConnectionTimeout = TimeAmount.seconds(75)
 
     /// `127.0.0.1:8080` / `[::1]:8080`.
-    static func describe(_ address: SocketAddress) -> String {
+    public static func describe(_ address: SocketAddress) -> String {
         guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// A listener could not bind its address: names both, with the system's reason (`address already in use`).
+public struct BindError: Error, CustomStringConvertible {
+    public var listener: String
+    public var address: String
+    public var underlying: any Error
+
+    public init(listener: String, address: String, underlying: any Error) {
+        self.listener = listener
+        self.address = address
+        self.underlying = underlying
+    }
+
+    public var description: String {
+        var reason = "\(underlying)"
+        if let io = underlying as? IOError {
+            reason = String(cString: strerror(io.errnoCode)).lowercased()
+        }
+        return "listener \(listener): cannot bind \(address): \(reason)"
     }
 }
 

@@ -66,8 +66,8 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ProxyGoingAwayEvent {
-            tunnel?.goAway()
+        if let goingAway = event as? ProxyGoingAwayEvent {
+            tunnel?.goAway(outcome: goingAway.outcome)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -107,6 +107,9 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
     }
 }
 
-/// Sent to every downstream connection when the drain period of a shutdown is over, just before they are
-/// closed: WebSocket tunnels send Close 1001 (going away) to both sides.
-struct ProxyGoingAwayEvent: Sendable {}
+/// Sent to a downstream connection that is about to close: to every one when the drain period of a shutdown is
+/// over, to one that the admin closes. Event streams end at their next boundary; WebSocket tunnels send Close 1001
+/// (going away) to both sides.
+struct ProxyGoingAwayEvent: Sendable {
+    var outcome: StreamOutcome = .drained
+}

@@ -9,15 +9,16 @@ extension ProxyStream {
     /// and its client side, and then the client side ends as `ending` says.
     func finish(_ ending: ProxyStreamStateMachine.Ending) {
         timer.cancel(on: eventLoop)
+        // The last snapshot (for the access log) still names the upstream server.
+        if case .finished(let outcome) = machine.state {
+            connection?.streamEnded(streamID, stream: self, outcome: outcome)
+        }
         let upstream = self.upstream
         self.upstream = nil
         if case .complete(_, reuseUpstream: true) = ending, let upstream {
             lease.release(upstream)
         } else {
             upstream?.close()
-        }
-        if case .finished(let outcome) = machine.state {
-            connection?.streamEnded(streamID, stream: self, kind: machine.kind, outcome: outcome)
         }
         guard let downstream else { return }
         self.downstream = nil
@@ -82,6 +83,8 @@ extension ProxyStream {
             identity: WebSocketTunnel.Identity(
                 connection: connection,
                 streamID: streamID,
+                host: host,
+                status: Int(head.status.code),
                 path: machine.upstreamHead.uri,
                 route: route,
                 upstreamAddress: upstreamAddress,

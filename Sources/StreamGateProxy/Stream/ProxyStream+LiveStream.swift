@@ -8,10 +8,13 @@ extension ProxyStream: LiveStream {
             kind: machine.kind,
             phase: machine.phase,
             method: machine.upstreamHead.method.rawValue,
+            host: host,
             path: machine.upstreamHead.uri,
             route: route.displayName,
+            routeName: route.config.name,
             upstream: route.upstream.name,
             upstreamAddress: upstream.map(lease.address(of:)),
+            status: machine.responseStatus.map { Int($0) },
             ageMilliseconds: StreamSnapshot.milliseconds(from: machine.startedAt, to: now),
             idleMilliseconds: StreamSnapshot.milliseconds(from: machine.lastByte, to: now),
             bytesIn: machine.requestBodyBytes,
@@ -21,5 +24,9 @@ extension ProxyStream: LiveStream {
             lastEventID: machine.eventStream?.lastEventID,
             queuedBytes: downstream?.queuedResponseBytes ?? 0
         )
+    }
+
+    func endGracefully(outcome: StreamOutcome) {
+        perform(machine.endGracefully(outcome: outcome))
     }
 }

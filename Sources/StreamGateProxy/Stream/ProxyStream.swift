@@ -18,6 +18,8 @@ final class ProxyStream {
     let connection: LiveConnection?
     /// The HTTP/2 stream id, or the request's position on its HTTP/1.1 connection.
     let streamID: UInt32
+    /// The Host the client sent, for the admin view and the access log.
+    let host: String?
     var downstream: (any DownstreamResponder)?
     var upstream: UpstreamConnection?
     var timer = DeadlineTimer()
@@ -32,8 +34,10 @@ final class ProxyStream {
         downstream: any DownstreamResponder,
         connection: LiveConnection?,
         streamID: UInt32,
+        host: String?,
         logger: Logger
     ) {
+        self.host = host
         self.lease = lease
         self.eventLoop = eventLoop
         self.clock = clock
@@ -94,9 +98,9 @@ final class ProxyStream {
         perform(machine.downstreamClosed())
     }
 
-    /// StreamGate's drain period is over and the connection is about to close.
-    func serverGoingAway() {
-        perform(machine.serverGoingAway())
+    /// StreamGate's drain period is over (or the admin closes the connection): the connection is about to close.
+    func serverGoingAway(outcome: StreamOutcome) {
+        perform(machine.serverGoingAway(outcome: outcome))
     }
 
     // MARK: Actions
@@ -178,6 +182,7 @@ final class ProxyStream {
                 connection.handler.delegate = self
                 perform(machine.upstreamLeased(now: clock.now()))
             case .failure(let failure):
+                connection?.upstreamConnectFailed(upstream: route.upstream.name, server: failure.address)
                 perform(machine.upstreamUnavailable(failure))
             }
         }
@@ -208,7 +213,12 @@ extension ProxyStream: NIOScheduledCallbackHandler {
 
 extension ProxyStream: UpstreamResponseDelegate {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
-        perform(machine.responseHeadReceived(head, now: clock.now(), allocator: allocator))
+        let now = clock.now()
+        let latency = machine.phase == .awaitingHead ? machine.responseHeadLatency(now: now) : nil
+        perform(machine.responseHeadReceived(head, now: now, allocator: allocator))
+        if let latency {
+            connection?.responseHeadArrived(route: route.config.name ?? route.displayName, latency: latency)
+        }
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {

@@ -102,6 +102,10 @@ struct ProxyStreamStateMachine {
     /// The last byte either way, StreamGate's own included: what the admin view calls idle.
     private(set) var lastByte: NIODeadline
     private var headerDeadline: NIODeadline?
+    /// The status of the response head sent to the client, once one was.
+    private(set) var responseStatus: UInt?
+    /// When the request went upstream: the start of the response-header latency.
+    private var requestSentAt: NIODeadline?
     private(set) var requestBodyBytes = 0
     private(set) var responseBodyBytes = 0
     /// Set when a deadline may have moved earlier; the owner re-arms its timer and clears it.
@@ -189,11 +193,29 @@ struct ProxyStreamStateMachine {
         return finish(.clientGone, .clientGone)
     }
 
-    /// StreamGate's drain period is over: an event stream ends at its next event boundary (EventSource reconnects
-    /// to another instance); other responses are left to the connection's close.
-    mutating func serverGoingAway() -> Action {
+    /// StreamGate's drain period is over (or the admin closes the connection): an event stream ends at its next
+    /// event boundary (EventSource reconnects, to another instance if need be); other responses are left to the
+    /// connection's close.
+    mutating func serverGoingAway(outcome: StreamOutcome = .drained) -> Action {
         guard state == .streaming(.eventStream) else { return .none }
-        return endAtBoundary(.drained, reason: "StreamGate is shutting down")
+        let reason = outcome == .drained ? "StreamGate is shutting down" : "closed through the admin endpoint"
+        return endAtBoundary(outcome, reason: reason)
+    }
+
+    /// The admin ends this one stream: an event stream at its next boundary, a response in progress cut, one not
+    /// started yet answered 503.
+    mutating func endGracefully(outcome: StreamOutcome) -> Action {
+        let reason = "closed through the admin endpoint"
+        switch state {
+        case .finished:
+            return .none
+        case .streaming(.eventStream):
+            return endAtBoundary(outcome, reason: reason)
+        case .streaming(.plain), .upgrading:
+            return finish(outcome, .cut(head: nil, reason: reason, level: .info))
+        case .idle, .connecting, .awaitingHead:
+            return finish(outcome, .respondLocally(.serviceUnavailable, reason: reason))
+        }
     }
 
     // MARK: Upstream events
@@ -202,6 +224,7 @@ struct ProxyStreamStateMachine {
     mutating func upstreamLeased(now: NIODeadline) -> Action {
         guard case .connecting(let attempt) = state else { return .none }
         state = .awaitingHead(attempt: attempt)
+        requestSentAt = now
         let body = pendingBody
         pendingBody = []
         requestFullySent = requestEnded
@@ -227,12 +250,14 @@ struct ProxyStreamStateMachine {
         upstreamHead.headers = HTTPHeaders()
         let clientHead = ResponseHeaderRewriter.downstreamHead(for: head)
         if isWebSocket && head.status == .switchingProtocols {
+            responseStatus = head.status.code
             state = .upgrading
             return .upgrade(clientHead)
         }
         lastActivity = now
         lastByte = now
         upstreamKeepAlive = head.isKeepAlive
+        responseStatus = head.status.code
         guard EventStreamFilter.isEventStream(head) else {
             state = .streaming(.plain)
             return .writeResponse(head: clientHead, body: nil, flush: false)
@@ -299,6 +324,11 @@ struct ProxyStreamStateMachine {
         }
     }
 
+    /// How long the upstream took to answer the request's head, once it has.
+    func responseHeadLatency(now: NIODeadline) -> TimeAmount? {
+        requestSentAt.map { now - $0 }
+    }
+
     /// The tunnel took over both connections: this stream's part is over (the tunnel goes on under its id).
     mutating func handedToTunnel() {
         state = .finished(.ok)
@@ -334,6 +364,9 @@ struct ProxyStreamStateMachine {
 
     private mutating func finish(_ outcome: StreamOutcome, _ ending: Ending) -> Action {
         state = .finished(outcome)
+        if case .respondLocally(let status, _) = ending {
+            responseStatus = status.code
+        }
         pendingBody.removeAll()
         return .finish(ending)
     }

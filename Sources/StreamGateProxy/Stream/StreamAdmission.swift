@@ -41,7 +41,7 @@ enum AdmissionDecision {
     case local(HTTPResponseStatus, reason: String)
     /// Proxy to `route` with `upstreamHead` (hop-by-hop fields removed, X-Forwarded-* set, upgrade fields added
     /// for a WebSocket).
-    case proxy(route: Route, upstreamHead: HTTPRequestHead, isWebSocket: Bool)
+    case proxy(route: Route, upstreamHead: HTTPRequestHead, isWebSocket: Bool, host: String?)
 }
 
 /// The one path from a request head to a decision, for both protocols: parse and check the target, find the
@@ -96,7 +96,7 @@ struct StreamAdmission {
         if request.isWebSocket {
             WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
         }
-        return .proxy(route: route, upstreamHead: upstreamHead, isWebSocket: request.isWebSocket)
+        return .proxy(route: route, upstreamHead: upstreamHead, isWebSocket: request.isWebSocket, host: host)
     }
 }
 

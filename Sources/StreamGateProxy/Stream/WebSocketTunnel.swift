@@ -13,6 +13,9 @@ final class WebSocketTunnel {
     struct Identity {
         var connection: LiveConnection?
         var streamID: UInt32
+        var host: String?
+        /// The status that answered the client's handshake (101; 200 on HTTP/2 shows as the upstream's 101).
+        var status: Int
         var path: String
         var route: Route
         var upstreamAddress: String
@@ -143,9 +146,9 @@ final class WebSocketTunnel {
         shutDown(outcome: .ok)
     }
 
-    /// Shutdown of StreamGate: Close 1001 to both sides, then close.
-    func goAway() {
-        fail(code: 1001, reason: "going away", outcome: .drained)
+    /// Shutdown of StreamGate, or the admin closing the connection: Close 1001 to both sides, then close.
+    func goAway(outcome: StreamOutcome = .drained) {
+        fail(code: 1001, reason: "going away", outcome: outcome)
     }
 
     // MARK: Timers
@@ -211,7 +214,7 @@ final class WebSocketTunnel {
         upstream.closeAfterFlush()
         downstream.tunnel = nil
         upstream.tunnel = nil
-        identity.connection?.streamEnded(identity.streamID, stream: self, kind: .websocket, outcome: outcome)
+        identity.connection?.streamEnded(identity.streamID, stream: self, outcome: outcome)
         retainSelf = nil
     }
 }
@@ -231,10 +234,13 @@ extension WebSocketTunnel: LiveStream {
             kind: .websocket,
             phase: closing ? .finished : .streaming,
             method: "GET",
+            host: identity.host,
             path: identity.path,
             route: identity.route.displayName,
+            routeName: identity.route.config.name,
             upstream: identity.route.upstream.name,
             upstreamAddress: identity.upstreamAddress,
+            status: identity.status,
             ageMilliseconds: StreamSnapshot.milliseconds(from: identity.startedAt, to: now),
             idleMilliseconds: StreamSnapshot.milliseconds(
                 from: max(deadlines.lastSentToClient, deadlines.lastSentToUpstream),
@@ -247,5 +253,13 @@ extension WebSocketTunnel: LiveStream {
             lastEventID: nil,
             queuedBytes: 0
         )
+    }
+
+    func endGracefully(outcome: StreamOutcome) {
+        goAway(outcome: outcome)
+    }
+
+    func serverGoingAway(outcome: StreamOutcome) {
+        goAway(outcome: outcome)
     }
 }

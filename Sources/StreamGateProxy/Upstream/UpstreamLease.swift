@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
+import NIOPosix
 
 /// How one stream gets its upstream connection and gives it back: chooses the server of the route's upstream
 /// (round robin per event loop), takes an idle pooled connection to it or connects, and at the end returns the
@@ -31,19 +35,34 @@ struct UpstreamLease {
     }
 }
 
-/// Why no upstream connection could be had.
+/// Why no upstream connection could be had, in words an operator can act on ("connection refused").
 struct UpstreamLeaseFailure: Error, CustomStringConvertible {
+    /// The server tried, `ip:port`.
+    var address: String
     /// The connect attempt ran into `connect_timeout` (504) rather than failing (502).
     var timedOut: Bool
     var description: String
 
     init(connecting address: String, error: any Error) {
+        self.address = address
         if case ChannelError.connectTimeout = error {
             timedOut = true
             description = "connect to \(address) timed out"
         } else {
             timedOut = false
-            description = "connect to \(address) failed: \(error)"
+            description = "connect to \(address) failed: \(Self.reason(error))"
         }
+    }
+
+    /// The system's words for the failed connect (`connection refused`), else the error's own description.
+    private static func reason(_ error: any Error) -> String {
+        var underlying = error
+        if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
+            underlying = first.error
+        }
+        if let io = underlying as? IOError, let text = strerror(io.errnoCode) {
+            return String(cString: text).lowercased()
+        }
+        return "\(underlying)"
     }
 }

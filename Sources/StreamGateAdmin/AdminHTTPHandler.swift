@@ -1,0 +1,198 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import StreamGateProxy
+
+/// Serves one admin connection (HTTP/1.1, keep-alive; NIO's pipelining handler feeds it one request at a time):
+/// checks the bearer token, routes the request (`AdminRoute`), reads the live registry on the proxy's event loops
+/// and answers; `/events` stays open as an event stream of summaries, one a second.
+final class AdminHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Admin requests carry no body worth reading; one larger than this is refused and the connection closed.
+    static let maximumBodyBytes = 64 * 1024
+
+    private let state: AdminState
+    private var head: HTTPRequestHead?
+    private var bodyBytes = 0
+    private var summaries: RepeatedTask?
+
+    init(state: AdminState) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            bodyBytes = 0
+        case .body(let buffer):
+            bodyBytes += buffer.readableBytes
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if bodyBytes > Self.maximumBodyBytes {
+                respond(context, head, .payloadTooLarge, text: "request body over \(Self.maximumBodyBytes) bytes\n", close: true)
+                return
+            }
+            handle(head, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        summaries?.cancel()
+        summaries = nil
+        context.fireChannelInactive()
+    }
+
+    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let route: AdminRoute
+        do {
+            route = try AdminRoute(method: head.method, uri: head.uri)
+        } catch {
+            respond(context, head, error.status, text: error.reason + "\n")
+            return
+        }
+        // The dashboard page holds no data: it asks for everything with the token the operator gives it.
+        if route != .dashboard && !state.authorizes(head.headers.first(name: "authorization")) {
+            var headers = HTTPHeaders()
+            headers.add(name: "www-authenticate", value: "Bearer realm=\"streamgate admin\"")
+            respond(context, head, .unauthorized, text: "a valid Authorization: Bearer token is required\n", headers: headers)
+            return
+        }
+        switch route {
+        case .dashboard:
+            respond(context, head, .ok, bytes: DashboardPage.html, contentType: "text/html; charset=utf-8")
+        case .healthz:
+            let draining = state.proxy.isDraining
+            respond(context, head, draining ? .serviceUnavailable : .ok, text: draining ? "draining\n" : "ok\n")
+        case .config:
+            respond(context, head, .ok, bytes: state.configJSON, contentType: "application/json")
+        case .metrics:
+            withSnapshot(context) { [state] snapshot in
+                (.ok, state.metrics.render(snapshot), "text/plain; version=0.0.4; charset=utf-8")
+            } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
+        case .connections(let query):
+            withSnapshot(context) { snapshot in
+                let (page, total) = query.apply(to: snapshot.connections)
+                let now = Date()
+                let list = AdminJSON.ConnectionList(
+                    connections: page.map { AdminJSON.connection($0, takenAt: now) },
+                    total: total
+                )
+                return (.ok, Array(AdminJSON.encode(list)), "application/json")
+            } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
+        case .connection(let id):
+            withSnapshot(context) { snapshot in
+                guard let connection = snapshot.connections.first(where: { $0.id == id }) else {
+                    return (.notFound, Array("no connection \(id)\n".utf8), "text/plain; charset=utf-8")
+                }
+                return (.ok, Array(AdminJSON.encode(AdminJSON.connection(connection, takenAt: Date()))), "application/json")
+            } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
+        case .closeConnection(let id):
+            let registry = state.proxy.registry
+            let logger = state.logger
+            context.eventLoop.makeFutureWithTask { await registry.closeConnection(id) }
+                .assumeIsolated().whenSuccess { [self] found in
+                    if found {
+                        logger.info("admin: closing connection \(id)")
+                        respond(context, head, .accepted, bytes: Array("{\"closing\":{\"connection\":\(id)}}".utf8), contentType: "application/json")
+                    } else {
+                        respond(context, head, .notFound, text: "no connection \(id)\n")
+                    }
+                }
+        case .closeStream(let connection, let stream):
+            let registry = state.proxy.registry
+            let logger = state.logger
+            context.eventLoop.makeFutureWithTask { await registry.closeStream(connection: connection, stream: stream) }
+                .assumeIsolated().whenSuccess { [self] found in
+                    if found {
+                        logger.info("admin: ending stream \(stream) of connection \(connection)")
+                        let body = "{\"closing\":{\"connection\":\(connection),\"stream\":\(stream)}}"
+                        respond(context, head, .accepted, bytes: Array(body.utf8), contentType: "application/json")
+                    } else {
+                        respond(context, head, .notFound, text: "no stream \(stream) on connection \(connection)\n")
+                    }
+                }
+        case .events:
+            startSummaries(context, head)
+        }
+    }
+
+    /// Takes a registry snapshot off this loop, makes the answer from it there, and runs `done` back here.
+    private func withSnapshot(
+        _ context: ChannelHandlerContext,
+        _ make: @escaping @Sendable (LiveSnapshot) -> (HTTPResponseStatus, [UInt8], String),
+        done: @escaping ((HTTPResponseStatus, [UInt8], String)) -> Void
+    ) {
+        let registry = state.proxy.registry
+        context.eventLoop.makeFutureWithTask { make(await registry.snapshot()) }
+            .assumeIsolated().whenSuccess(done)
+    }
+
+    // MARK: /events
+
+    private func startSummaries(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/event-stream")
+        headers.add(name: "cache-control", value: "no-cache")
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        let registry = state.proxy.registry
+        let loop = context.eventLoop
+        let channel = context.channel
+        summaries = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { task in
+            guard channel.isActive else {
+                task.cancel()
+                return
+            }
+            loop.makeFutureWithTask { DashboardSummary.event(await registry.snapshot(), at: Date()) }
+                .whenSuccess { text in
+                    guard channel.isActive else { return }
+                    let part = HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(string: text)))
+                    channel.writeAndFlush(part, promise: nil)
+                }
+        }
+    }
+
+    // MARK: Answers
+
+    private func respond(
+        _ context: ChannelHandlerContext,
+        _ head: HTTPRequestHead,
+        _ status: HTTPResponseStatus,
+        text: String,
+        headers: HTTPHeaders = HTTPHeaders(),
+        close: Bool = false
+    ) {
+        respond(context, head, status, bytes: Array(text.utf8), contentType: "text/plain; charset=utf-8", headers: headers, close: close)
+    }
+
+    private func respond(
+        _ context: ChannelHandlerContext,
+        _ head: HTTPRequestHead,
+        _ status: HTTPResponseStatus,
+        bytes: [UInt8],
+        contentType: String,
+        headers extra: HTTPHeaders = HTTPHeaders(),
+        close: Bool = false
+    ) {
+        guard context.channel.isActive else { return }
+        var headers = extra
+        headers.add(name: "content-type", value: contentType)
+        headers.add(name: "content-length", value: String(bytes.count))
+        headers.add(name: "cache-control", value: "no-store")
+        let keepAlive = head.isKeepAlive && !close
+        if !keepAlive {
+            headers.add(name: "connection", value: "close")
+        }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import StreamGateConfig
+
+/// `GET /config`: the effective configuration (defaults filled in) as JSON, with the admin token redacted.
+/// Rendered once at start.
+enum ConfigJSON {
+    static func render(_ config: StreamGateConfiguration) -> [UInt8] {
+        var admin: [String: Any] = [:]
+        if let settings = config.admin {
+            admin = ["address": "\(settings.address)", "token": settings.token == nil ? NSNull() : "<redacted>"]
+        }
+        let document: [String: Any] = [
+            "source": config.sourcePath,
+            "listeners": config.listeners.map { listener -> [String: Any] in
+                [
+                    "name": listener.name,
+                    "address": "\(listener.address)",
+                    "tls": listener.tls.map { tls -> [String: Any] in
+                        [
+                            "certificate": tls.certificate.certificatePath,
+                            "handshake_timeout": tls.handshakeTimeout.configText,
+                            "sni_certificates": tls.sniCertificates.count,
+                        ]
+                    } ?? NSNull(),
+                    "http2": [
+                        "max_concurrent_streams": listener.http2.maxConcurrentStreams,
+                        "initial_window_size": listener.http2.initialWindowSize,
+                        "websocket": listener.http2.websocket,
+                    ],
+                ]
+            },
+            "admin": config.admin == nil ? NSNull() : admin,
+            "log": ["format": config.log.format.rawValue, "level": config.log.level],
+            "upstreams": config.upstreams.map { upstream -> [String: Any] in
+                [
+                    "name": upstream.name,
+                    "servers": upstream.servers.map(\.description),
+                    "connect_timeout": upstream.connectTimeout.configText,
+                    "max_idle_connections": upstream.maxIdleConnections,
+                    "idle_connection_timeout": upstream.idleConnectionTimeout.configText,
+                ]
+            },
+            "routes": config.routes.map { route -> [String: Any] in
+                [
+                    "name": route.name ?? NSNull(),
+                    "match": ["host": "\(route.match.host)", "path_prefix": route.match.pathPrefix],
+                    "upstream": route.upstream,
+                    "timeouts": [
+                        "response_header": route.timeouts.responseHeader.configText,
+                        "idle": route.timeouts.idle.configText,
+                        "max_lifetime": route.timeouts.maxLifetime.configText,
+                    ],
+                    "sse": [
+                        "heartbeat_interval": route.sse.heartbeatInterval.configText,
+                        "heartbeat_comment": route.sse.heartbeatComment,
+                        "retry": route.sse.retry?.configText ?? NSNull(),
+                        "first_byte": route.sse.firstByte.rawValue,
+                        "upstream_accept_encoding": route.sse.upstreamAcceptEncoding.rawValue,
+                    ] as [String: Any],
+                    "websocket": [
+                        "idle_timeout": route.websocket.idleTimeout.configText,
+                        "ping_interval": route.websocket.pingInterval.configText,
+                        "upstream_ping_interval": route.websocket.upstreamPingInterval.configText,
+                        "max_lifetime": route.websocket.maxLifetime.configText,
+                        "allowed_origins": route.websocket.allowedOrigins,
+                    ] as [String: Any],
+                ]
+            },
+        ]
+        let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Array(data ?? Data("{}".utf8))
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import StreamGateConfig
+import StreamGateProxy
+import Synchronization
+
+/// The operational log on standard error: one line per message with a millisecond UTC timestamp, as text
+/// (`TIME LEVEL LABEL: key=value ... message`, metadata sorted by key) or as one JSON object per line with every
+/// metadata entry as its own field. Lines are written whole under one lock.
+struct StreamGateLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+    private let format: LogFormat
+
+    private static let output = Mutex<Void>(())
+
+    init(label: String, level: Logger.Level, format: LogFormat) {
+        self.label = label
+        self.logLevel = level
+        self.format = format
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let level = event.level
+        let message = event.message
+        let explicit = event.metadata
+        var all = metadata
+        if let provided = metadataProvider?.get() {
+            all.merge(provided) { current, _ in current }
+        }
+        if let explicit {
+            all.merge(explicit) { _, new in new }
+        }
+        let time = LogTimestamp.rfc3339(Date())
+        let text: String
+        switch format {
+        case .text:
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            text = "\(time) \(level) \(label): \(fields.isEmpty ? "" : fields + " ")\(message)\n"
+        case .json:
+            var fields: [(String, JSONValue)] = [
+                ("time", .string(time)), ("level", .string(level.rawValue)), ("label", .string(label)),
+                ("message", .string(message.description)),
+            ]
+            for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+                fields.append((key, .string("\(value)")))
+            }
+            text = JSONValue.object(fields) + "\n"
+        }
+        Self.output.withLock { _ in
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+}
+
+/// Process-wide logging: `StreamGateLogHandler` at the level and in the format given.
+enum LogSetup {
+    static func bootstrap(level: Logger.Level, format: LogFormat = .text) {
+        LoggingSystem.bootstrap { label in
+            StreamGateLogHandler(label: label, level: level, format: format)
+        }
+    }
+}
