@@ -40,6 +40,11 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    /// Malformed requests were already answered 400 by NIO's protocol error handler: nothing more can be read.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         summaries?.cancel()
         summaries = nil

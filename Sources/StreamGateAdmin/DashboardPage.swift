@@ -19,7 +19,7 @@ enum DashboardPage {
         .card{background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0001}
         .card b{display:block;font-size:22px;font-variant-numeric:tabular-nums}
         .card span{font-size:12px;color:#667}
-        section{background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0001}
+        section{overflow-x:auto;background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0001}
         h2{font-size:14px;margin:0 0 8px}
         table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
         th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eef;white-space:nowrap;font-size:13px}

@@ -72,12 +72,13 @@ class WebSocketTestCase: EndToEndTestCase {
     func startWebSocketProxy(
         _ yaml: String,
         listeners: [String] = ["plain"],
-        debug: Bool = false
+        debug: Bool = false,
+        arguments: [String] = []
     ) throws -> ProxyProcess {
         let proxy = try ProxyProcess(
             yaml: yaml,
             listeners: listeners,
-            extraArguments: debug ? ["--log-level", "debug"] : []
+            extraArguments: (debug ? ["--log-level", "debug"] : []) + arguments
         )
         webSocketProxies.append(proxy)
         return proxy

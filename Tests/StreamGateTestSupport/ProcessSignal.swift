@@ -5,12 +5,17 @@ import Darwin
 #endif
 
 /// Signals to one child process, always by its PID.
-enum ProcessSignal {
-    static func terminate(_ pid: Int32) {
+public enum ProcessSignal {
+    public static func terminate(_ pid: Int32) {
         _ = kill(pid, SIGTERM)
     }
 
-    static func forceKill(_ pid: Int32) {
+    /// SIGHUP (reopen logs).
+    public static func hangUp(_ pid: Int32) {
+        _ = kill(pid, SIGHUP)
+    }
+
+    public static func forceKill(_ pid: Int32) {
         _ = kill(pid, SIGKILL)
     }
 }

@@ -100,10 +100,16 @@ public final class ProxyProcess: @unchecked Sendable {
         stop(timeout: 2)
     }
 
-    /// Parses `listener NAME listening on HOST:PORT` lines.
+    /// Parses `listener NAME listening on HOST:PORT` lines, and `admin listening on HOST:PORT` as "admin".
     static func listeningPorts(in log: String) -> [String: Int] {
         var ports: [String: Int] = [:]
         for line in log.split(separator: "\n") {
+            if let range = line.range(of: "admin listening on "),
+                let port = line[range.upperBound...].split(separator: ":").last.flatMap({ Int($0) })
+            {
+                ports["admin"] = port
+                continue
+            }
             guard let range = line.range(of: "listener ") else { continue }
             let words = line[range.upperBound...].split(separator: " ")
             guard words.count >= 4, words[1] == "listening", words[2] == "on",
