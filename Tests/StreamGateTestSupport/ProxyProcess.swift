@@ -104,16 +104,18 @@ public final class ProxyProcess: @unchecked Sendable {
     static func listeningPorts(in log: String) -> [String: Int] {
         var ports: [String: Int] = [:]
         for line in log.split(separator: "\n") {
-            if let range = line.range(of: "admin listening on "),
-                let port = line[range.upperBound...].split(separator: ":").last.flatMap({ Int($0) })
-            {
+            // Text or JSON lines: the port is the digits after the address's last colon.
+            func port(_ address: Substring) -> Int? {
+                let afterHost = address.split(separator: " ").first?.split(separator: ":").last ?? ""
+                return Int(afterHost.prefix { $0.isNumber })
+            }
+            if let range = line.range(of: "admin listening on "), let port = port(line[range.upperBound...]) {
                 ports["admin"] = port
                 continue
             }
             guard let range = line.range(of: "listener ") else { continue }
             let words = line[range.upperBound...].split(separator: " ")
-            guard words.count >= 4, words[1] == "listening", words[2] == "on",
-                  let portText = words[3].split(separator: ":").last, let port = Int(portText)
+            guard words.count >= 4, words[1] == "listening", words[2] == "on", let port = port(words[3])
             else { continue }
             ports[String(words[0])] = port
         }

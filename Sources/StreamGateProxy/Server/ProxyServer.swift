@@ -79,6 +79,7 @@ public final class ProxyServer: Service, Sendable {
             for channel in listeners {
                 try? await channel.close()
             }
+            await boundAddresses.finish()
             throw error
         }
         await boundAddresses.finish()
