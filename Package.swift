@@ -102,6 +102,7 @@ let package = Package(
         .executableTarget(
             name: "streamgate-bench",
             dependencies: [
+                "StreamGateAdmin",
                 "StreamGateHTTP2",
                 "StreamGateTLS",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -81,19 +81,14 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         case .connections(let query):
             withSnapshot(context) { snapshot in
                 let (page, total) = query.apply(to: snapshot.connections)
-                let now = Date()
-                let list = AdminJSON.ConnectionList(
-                    connections: page.map { AdminJSON.connection($0, takenAt: now) },
-                    total: total
-                )
-                return (.ok, Array(AdminJSON.encode(list)), "application/json")
+                return (.ok, AdminJSON.connectionList(page, total: total, takenAt: Date()), "application/json")
             } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
         case .connection(let id):
             withSnapshot(context) { snapshot in
                 guard let connection = snapshot.connections.first(where: { $0.id == id }) else {
                     return (.notFound, Array("no connection \(id)\n".utf8), "text/plain; charset=utf-8")
                 }
-                return (.ok, Array(AdminJSON.encode(AdminJSON.connection(connection, takenAt: Date()))), "application/json")
+                return (.ok, AdminJSON.connection(connection, takenAt: Date()), "application/json")
             } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
         case .closeConnection(let id):
             let registry = state.proxy.registry

@@ -74,6 +74,7 @@ enum DashboardPage {
         function cell(row, text) { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); return td; }
         function draw() {
           const canvas = $("chart"), g = canvas.getContext("2d");
+          canvas.dataset.points = history.length;
           g.clearRect(0, 0, canvas.width, canvas.height);
           const max = Math.max(1, ...history.map((p) => Math.max(p.events, p.heartbeats)));
           const series = [["events", "#2f6fde"], ["heartbeats", "#de8c2f"]];

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOPosix
+import StreamGateAdmin
 
 /// `streamgate connections`: the admin endpoint's `/connections` as a terminal table (one line per stream, 116
 /// columns), or its JSON; `--watch` redraws it every second.
@@ -116,7 +117,7 @@ enum ConnectionTable {
             let width = column.1
             let text = value.count > width ? String(value.prefix(width - 1)) + "…" : value
             return text.padding(toLength: width, withPad: " ", startingAt: 0)
-        }.joined(separator: " ")
+        }.joined(separator: " ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
     }
 
     private static func duration(_ milliseconds: Int64) -> String {

@@ -5,14 +5,17 @@ import XCTest
 /// The dashboard in a real browser, and `streamgate connections` in a terminal: both show the streams the test
 /// opened. The dashboard's screenshot is kept in .build/test-artifacts.
 final class AdminDashboardTests: AdminTestCase {
-    /// The page's counters and the kinds of its stream rows; `done` once it shows two SSE streams and a WebSocket.
+    /// The page's counters and the kinds of its stream rows; `done` once it shows two SSE streams and a WebSocket
+    /// and its chart has five points (rates need two summaries a second apart).
     private static let pageState = """
         (() => {
           const text = (id) => { const e = document.getElementById(id); return e ? e.textContent : ''; };
           const kinds = [...document.querySelectorAll('#stream-rows tr.stream')].map((r) => r.dataset.kind);
+          const points = Number(document.getElementById('chart').dataset.points || 0);
           return { sse: text('streams-sse'), websocket: text('streams-websocket'), status: text('status'),
                    rows: kinds.join(','), routes: document.querySelectorAll('#route-rows tr').length,
-                   done: text('streams-sse') === '2' && text('streams-websocket') === '1'
+                   chart: points >= 5,
+                   done: text('streams-sse') === '2' && text('streams-websocket') === '1' && points >= 5
                          && kinds.filter((k) => k === 'sse').length === 2 && kinds.includes('websocket') };
         })()
         """
@@ -39,7 +42,7 @@ final class AdminDashboardTests: AdminTestCase {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let screenshot = artifacts.appendingPathComponent("dashboard.png")
         try? FileManager.default.removeItem(at: screenshot)
-        let client = try chromium.poll(Self.pageState, timeout: 20, screenshot: screenshot)
+        let client = try chromium.poll(Self.pageState, timeout: 30, screenshot: screenshot)
         chromium.stop()
 
         let state = client.events.named("state").last

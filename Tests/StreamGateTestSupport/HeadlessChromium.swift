@@ -69,6 +69,7 @@ public enum HeadlessChromium {
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
+            "--window-size=1280,1000",
             "--disable-dev-shm-usage",
             "--ignore-certificate-errors",
             "--user-data-dir=\(profile)",

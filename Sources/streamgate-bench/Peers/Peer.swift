@@ -33,6 +33,8 @@ struct RunningPeer: Sendable {
     var name: PeerName
     var target: LoadTarget
     var process: ChildProcess?
+    /// The admin endpoint's port on 127.0.0.1, when the peer serves one.
+    var adminPort: Int? = nil
 
     /// CPU and RSS of the proxy and its workers; nil for "direct" or a process that is gone.
     func sample() -> ProcessSample? {

@@ -9,6 +9,8 @@ struct StreamGatePeer: PeerLauncher {
     let settings: PeerSettings
     /// When set, the route gets an `sse:` block with this `heartbeat_interval` (whole milliseconds).
     private(set) var sseHeartbeatInterval: Duration? = nil
+    /// Serve the admin endpoint on 127.0.0.1 (the admin scenario); off in every other scenario.
+    private(set) var admin = false
 
     init(binaryPath: String, settings: PeerSettings) {
         self.binaryPath = binaryPath
@@ -20,6 +22,13 @@ struct StreamGatePeer: PeerLauncher {
     func withSSEHeartbeats(every interval: Duration) -> StreamGatePeer {
         var peer = self
         peer.sseHeartbeatInterval = interval
+        return peer
+    }
+
+    /// The same peer with its admin endpoint on, for the admin scenario.
+    func withAdmin() -> StreamGatePeer {
+        var peer = self
+        peer.admin = true
         return peer
     }
 
@@ -38,6 +47,7 @@ struct StreamGatePeer: PeerLauncher {
             address: 127.0.0.1:0
             tls: { certificate: \(workspace.certificatePath), private_key: \(workspace.privateKeyPath) }
             http2: { max_concurrent_streams: \(settings.maxConcurrentStreams) }
+        \(admin ? "admin: { address: 127.0.0.1:0 }" : "")
         upstreams:
           - name: origin
             servers: [127.0.0.1:\(originPort)]
@@ -77,19 +87,24 @@ struct StreamGatePeer: PeerLauncher {
             logPath: folder.appendingPathComponent("streamgate.log").path
         )
         do {
-            let port = try await Self.waitForListeningLine(process: process)
-            return RunningPeer(name: name, target: LoadTarget(port: port, transport: .http2TLS), process: process)
+            let port = try await Self.waitForLine("listener bench listening on 127.0.0.1:", process: process)
+            var peer = RunningPeer(name: name, target: LoadTarget(port: port, transport: .http2TLS), process: process)
+            if admin {
+                peer.adminPort = try await Self.waitForLine("admin listening on 127.0.0.1:", process: process)
+            }
+            return peer
         } catch {
             await process.stop()
             throw error
         }
     }
 
-    /// Reads the log until `listener bench listening on 127.0.0.1:PORT` appears.
-    private static func waitForListeningLine(process: ChildProcess, timeout: Duration = .seconds(20)) async throws
-        -> Int
-    {
-        let marker = "listener bench listening on 127.0.0.1:"
+    /// Reads the log until `marker` followed by a port appears (`listener bench listening on 127.0.0.1:PORT`).
+    private static func waitForLine(
+        _ marker: String,
+        process: ChildProcess,
+        timeout: Duration = .seconds(20)
+    ) async throws -> Int {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let log = process.log()

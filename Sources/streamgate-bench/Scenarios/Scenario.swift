@@ -68,5 +68,6 @@ enum Scenarios {
         IdleMemoryScenario(),
         WebSocketEchoScenario(),
         ScaleScenario(),
+        AdminCostScenario(),
     ]
 }

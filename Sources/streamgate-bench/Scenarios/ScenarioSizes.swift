@@ -23,6 +23,8 @@ struct ScenarioSizes: Sendable, Codable {
     var scaleHeartbeatMilliseconds: Int
     /// How many heartbeat intervals each scale level is watched for once all its streams are open.
     var scaleWindowIntervals: Int
+    /// Idle streams open while the admin scenario times its snapshots.
+    var adminSnapshotStreams: Int
 
     static let full = ScenarioSizes(
         repetitions: 3,
@@ -43,7 +45,8 @@ struct ScenarioSizes: Sendable, Codable {
         scaleLevels: [2_500, 5_000, 10_000, 15_000, 50_000],
         scaleStreamsPerConnection: 100,
         scaleHeartbeatMilliseconds: 2_000,
-        scaleWindowIntervals: 4
+        scaleWindowIntervals: 4,
+        adminSnapshotStreams: 10_000
     )
 
     static let quick = ScenarioSizes(
@@ -65,6 +68,7 @@ struct ScenarioSizes: Sendable, Codable {
         scaleLevels: [1_000],
         scaleStreamsPerConnection: 100,
         scaleHeartbeatMilliseconds: 2_000,
-        scaleWindowIntervals: 3
+        scaleWindowIntervals: 3,
+        adminSnapshotStreams: 2_000
     )
 }

@@ -3,19 +3,25 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A one-request HTTP/1.1 client for the admin endpoint (`streamgate connections`): GET a path, with the bearer
-/// token when given, and return the status and body.
-struct AdminClient {
-    let host: String
-    let port: Int
-    let token: String?
+/// A one-request-per-connection HTTP/1.1 client for the admin endpoint (`streamgate connections`, the
+/// benchmark's poller): GET a path, with the bearer token when given, and return the status and body.
+public struct AdminClient: Sendable {
+    public let host: String
+    public let port: Int
+    public let token: String?
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(host: String, port: Int, token: String? = nil) {
+        self.host = host
+        self.port = port
+        self.token = token
     }
 
     /// `http://HOST:PORT` (a trailing slash is fine).
-    init(url: String, token: String?) throws {
+    public init(url: String, token: String?) throws {
         guard let components = URLComponents(string: url), components.scheme == "http",
             let host = components.host, let port = components.port
         else {
@@ -26,7 +32,7 @@ struct AdminClient {
         self.token = token
     }
 
-    func get(_ path: String, group: any EventLoopGroup) async throws -> (status: Int, body: Data) {
+    public func get(_ path: String, group: any EventLoopGroup) async throws -> (status: Int, body: Data) {
         let promise = group.next().makePromise(of: (Int, Data).self)
         let channel: any Channel
         do {
