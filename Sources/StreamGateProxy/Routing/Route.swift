@@ -29,8 +29,8 @@ public final class Route: Sendable {
         "\(config.match.host)\(config.match.pathPrefix)"
     }
 
-    /// How the route is named in logs: `routes[1] (*/events/)`.
+    /// How the route is named in logs: `routes[1] (*/events/)`, or `routes[1] events (*/events/)` with a name.
     public var logName: String {
-        "routes[\(index)] (\(config.match.host)\(config.match.pathPrefix))"
+        "routes[\(index)] \(config.name.map { "\($0) " } ?? "")(\(displayName))"
     }
 }

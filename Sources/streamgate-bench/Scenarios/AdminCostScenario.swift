@@ -50,12 +50,7 @@ struct AdminCostScenario: Scenario {
 
     private func pollingCost(_ launcher: StreamGatePeer, environment: ScenarioEnvironment) async throws -> Measurement {
         let sizes = environment.sizes
-        let shape = LoadShape(
-            connections: sizes.floodConnections,
-            streamsPerConnection: sizes.floodStreamsPerConnection,
-            path: "/flood",
-            recordLatency: false
-        )
+        let shape = ThroughputScenario.load(sizes)
         return try await ProxyRun.with(launcher, environment: environment) { peer, _ in
             let client = try admin(peer)
             return try await ProxyRun.withLoad(shape, peer: peer, environment: environment) { load in

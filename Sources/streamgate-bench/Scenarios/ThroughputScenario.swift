@@ -20,14 +20,19 @@ struct ThroughputScenario: Scenario {
         MetricSpec(key: "streams_ended", label: "ended early", decimals: 0),
     ]
 
-    func measure(peer launcher: any PeerLauncher, environment: ScenarioEnvironment) async throws -> Measurement {
-        let sizes = environment.sizes
-        let shape = LoadShape(
+    /// The flood load: `/flood` streams as fast as backpressure lets them (also the admin scenario's load).
+    static func load(_ sizes: ScenarioSizes) -> LoadShape {
+        LoadShape(
             connections: sizes.floodConnections,
             streamsPerConnection: sizes.floodStreamsPerConnection,
             path: "/flood",
             recordLatency: false
         )
+    }
+
+    func measure(peer launcher: any PeerLauncher, environment: ScenarioEnvironment) async throws -> Measurement {
+        let sizes = environment.sizes
+        let shape = Self.load(sizes)
         return try await ProxyRun.with(launcher, environment: environment) { peer, _ in
             try await ProxyRun.withLoad(shape, peer: peer, environment: environment) { client in
                 let opened = await client.waitUntilSettled(timeout: .seconds(20))
