@@ -52,18 +52,24 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     }
 
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard state.acceptsHost(head.headers.first(name: "host")) else {
+            respond(context, head, .forbidden, text: "without a token the admin endpoint answers only to a loopback Host\n")
+            return
+        }
+        // The dashboard page holds no data: it asks for everything with the token the operator gives it. Every
+        // other request is authorized before it is even routed.
+        let isDashboard = AdminRoute.split(head.uri).path == "/"
+        if !isDashboard && !state.authorizes(head.headers.first(name: "authorization")) {
+            var headers = HTTPHeaders()
+            headers.add(name: "www-authenticate", value: "Bearer realm=\"streamgate admin\"")
+            respond(context, head, .unauthorized, text: "a valid Authorization: Bearer token is required\n", headers: headers)
+            return
+        }
         let route: AdminRoute
         do {
             route = try AdminRoute(method: head.method, uri: head.uri)
         } catch {
             respond(context, head, error.status, text: error.reason + "\n")
-            return
-        }
-        // The dashboard page holds no data: it asks for everything with the token the operator gives it.
-        if route != .dashboard && !state.authorizes(head.headers.first(name: "authorization")) {
-            var headers = HTTPHeaders()
-            headers.add(name: "www-authenticate", value: "Bearer realm=\"streamgate admin\"")
-            respond(context, head, .unauthorized, text: "a valid Authorization: Bearer token is required\n", headers: headers)
             return
         }
         switch route {
@@ -84,12 +90,15 @@ final class AdminHTTPHandler: ChannelInboundHandler {
                 return (.ok, AdminJSON.connectionList(page, total: total, takenAt: Date()), "application/json")
             } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
         case .connection(let id):
-            withSnapshot(context) { snapshot in
-                guard let connection = snapshot.connections.first(where: { $0.id == id }) else {
-                    return (.notFound, Array("no connection \(id)\n".utf8), "text/plain; charset=utf-8")
+            let registry = state.proxy.registry
+            context.eventLoop.makeFutureWithTask { await registry.snapshot(connection: id) }
+                .assumeIsolated().whenSuccess { [self] connection in
+                    guard let connection else {
+                        respond(context, head, .notFound, text: "no connection \(id)\n")
+                        return
+                    }
+                    respond(context, head, .ok, bytes: AdminJSON.connection(connection, takenAt: Date()), contentType: "application/json")
                 }
-                return (.ok, AdminJSON.connection(connection, takenAt: Date()), "application/json")
-            } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
         case .closeConnection(let id):
             let registry = state.proxy.registry
             let logger = state.logger
@@ -115,6 +124,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
                         respond(context, head, .notFound, text: "no stream \(stream) on connection \(connection)\n")
                     }
                 }
+        case .events where head.method == .HEAD:
+            respond(context, head, .ok, bytes: [], contentType: "text/event-stream")
         case .events:
             startSummaries(context, head)
         }
@@ -146,6 +157,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
                 task.cancel()
                 return
             }
+            // A dashboard that does not read gets no more summaries until it does.
+            guard channel.isWritable else { return }
             loop.makeFutureWithTask { DashboardSummary.event(await registry.snapshot(), at: Date()) }
                 .whenSuccess { text in
                     guard channel.isActive else { return }

@@ -89,13 +89,34 @@ final class AdminState: Sendable {
         self.logger = logger
     }
 
+    /// Whether a request for `host` (its Host header) may be served without a token: only when it names a loopback
+    /// address or `localhost`, so a web page that rebinds its own name to 127.0.0.1 cannot read the endpoint.
+    func acceptsHost(_ host: String?) -> Bool {
+        guard token == nil else { return true }
+        guard let host else { return false }
+        var name = Substring(host.lowercased())
+        if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
+            name = name[name.index(after: name.startIndex)..<close]
+        } else if let colon = name.lastIndex(of: ":") {
+            name = name[..<colon]
+        }
+        if name == "localhost" || name == "::1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
     /// Whether `header` (the request's Authorization) carries the token; compared in constant time.
     func authorizes(_ header: String?) -> Bool {
         guard let token else { return true }
-        guard let header, header.hasPrefix("Bearer ") else { return false }
-        let given = Array(header.utf8.dropFirst("Bearer ".utf8.count))
+        return Self.header(header, carries: token)
+    }
+
+    /// Whether an Authorization header value is `Bearer <token>` (scheme in any case), compared in constant time.
+    static func header(_ header: String?, carries token: String) -> Bool {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
+        let given = Array(header.utf8.dropFirst(7))
         let expected = Array(token.utf8)
-        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        var difference: UInt8 = given.count == expected.count ? 0 : 1
         for index in 0..<max(given.count, expected.count) {
             let left = index < given.count ? given[index] : 0
             let right = index < expected.count ? expected[index] : 0

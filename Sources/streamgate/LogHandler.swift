@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Logging
 import StreamGateConfig
@@ -54,8 +57,15 @@ struct StreamGateLogHandler: LogHandler {
             }
             text = JSONValue.object(fields) + "\n"
         }
+        // write(2), not FileHandle: a closed or full stderr drops the line instead of trapping.
         Self.output.withLock { _ in
-            FileHandle.standardError.write(Data(text.utf8))
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let written = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return }
+                bytes = bytes.dropFirst(written)
+            }
         }
     }
 }

@@ -13,6 +13,21 @@ struct ProxyRuntime {
     let config: StreamGateConfiguration
     let group: any EventLoopGroup
     let logger: Logger
+    /// Opened at once (a bad path fails before anything binds); closed by `close()` once the event loops are
+    /// shut down, so the last streams' lines are written.
+    let accessLog: AccessLog?
+
+    init(config: StreamGateConfiguration, group: any EventLoopGroup, logger: Logger) throws {
+        self.config = config
+        self.group = group
+        self.logger = logger
+        self.accessLog = try config.accessLog.map { try AccessLog(config: $0) }
+    }
+
+    /// Writes out the access log's last lines; call after the event loop group has shut down.
+    func close() {
+        accessLog?.close()
+    }
 
     /// Called once the proxy (and the admin endpoint, when configured) has bound its addresses.
     func run(
@@ -21,13 +36,9 @@ struct ProxyRuntime {
     ) async throws {
         let metrics = MetricsExporter()
         var observers: [any StreamObserver] = [metrics]
-        var accessLog: AccessLog?
-        if let settings = config.accessLog {
-            let log = try AccessLog(config: settings)
-            accessLog = log
-            observers.append(log)
+        if let accessLog {
+            observers.append(accessLog)
         }
-        defer { accessLog?.close() }
         let server = try ProxyServer(
             config: config,
             group: group,
@@ -70,8 +81,12 @@ struct HangupService: Service {
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            accessLog?.reopen()
-            logger.info("SIGHUP: access log reopened")
+            if let accessLog {
+                accessLog.reopen()
+                logger.info("SIGHUP: access log reopened")
+            } else {
+                logger.info("SIGHUP: no access log to reopen")
+            }
         }
     }
 }

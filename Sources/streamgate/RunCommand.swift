@@ -35,15 +35,19 @@ struct RunCommand: AsyncParsableCommand {
         )
         let logger = Logger(label: "streamgate")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        var runtime: ProxyRuntime?
         do {
-            try await ProxyRuntime(config: config, group: group, logger: logger)
-                .run(drainTimeout: .seconds(max(0, drainSeconds)))
+            let started = try ProxyRuntime(config: config, group: group, logger: logger)
+            runtime = started
+            try await started.run(drainTimeout: .seconds(max(0, drainSeconds)))
         } catch {
             logger.critical("streamgate stopped: \(error)")
             try? await group.shutdownGracefully()
+            runtime?.close()
             throw ExitCode(1)
         }
         try await group.shutdownGracefully()
+        runtime?.close()
     }
 }
 

@@ -16,12 +16,31 @@ final class AdminAccessTests: AdminTestCase {
             XCTAssertEqual(try admin(path, ["-H", "Authorization: Bearer hunter2-token-and-more", "--max-time", "2"]).status, 401, path)
         }
         XCTAssertEqual(try admin("/connections", ["-H", "Authorization: Bearer hunter2-token"]).status, 200)
+        XCTAssertEqual(try admin("/connections", ["-H", "Authorization: bearer hunter2-token"]).status, 200, "the scheme is case-insensitive")
+        XCTAssertEqual(try admin("/nope").status, 401, "unauthenticated requests learn nothing of the routes")
         let config = try admin("/config", ["-H", "Authorization: Bearer hunter2-token"])
         XCTAssertEqual(config.status, 200)
         XCTAssertTrue(config.text.contains("\"token\":\"<redacted>\""), config.text)
         XCTAssertFalse(config.text.contains("hunter2"))
         XCTAssertEqual(try admin("/").status, 200, "the dashboard page holds no data and loads without the token")
         XCTAssertFalse(proxy.log.contains("hunter2"), "the token is logged:\n\(proxy.log)")
+    }
+
+    func testWithoutATokenOnlyLoopbackHostsAreServed() throws {
+        let origin = try startOrigin()
+        try startAdminProxy(originPort: origin.port)
+        XCTAssertEqual(try admin("/healthz").status, 200, "curl sends Host: 127.0.0.1:PORT")
+        XCTAssertEqual(try admin("/healthz", ["-H", "Host: localhost:9901"]).status, 200)
+        XCTAssertEqual(try admin("/healthz", ["-H", "Host: [::1]:9901"]).status, 200)
+        // A page whose name was rebound to 127.0.0.1 sends its own name as Host.
+        let rebound = try admin("/connections", ["-H", "Host: attacker.example:9901"])
+        XCTAssertEqual(rebound.status, 403)
+        XCTAssertEqual(rebound.text, "without a token the admin endpoint answers only to a loopback Host\n")
+        XCTAssertEqual(try admin("/connections", ["-H", "Host: 127.attacker.example"]).status, 403)
+
+        let head = try admin("/events", ["--head", "--max-time", "3"])
+        XCTAssertEqual(head.status, 200, "HEAD /events answers with the head alone")
+        XCTAssertEqual(head.headerValues("content-type").first, "text/event-stream")
     }
 
     func testNonLoopbackWithoutTokenIsRefusedByCheckAndRun() throws {

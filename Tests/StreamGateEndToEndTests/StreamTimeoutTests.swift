@@ -67,3 +67,21 @@ final class StreamTimeoutTests: EndToEndTestCase {
         )
     }
 }
+
+/// `response_header` counts from the end of the request: an upload slower than the timeout is not cut.
+final class SlowUploadTests: EndToEndTestCase {
+    func testUploadSlowerThanResponseHeaderIsNotCut() throws {
+        let (_, _, base) = try startOriginAndProxy(routes: [.init("/", timeouts: "{ response_header: 1s }")])
+        let directory = try TemporaryDirectory(prefix: "streamgate-upload")
+        let body = String(repeating: "0123456789abcdef", count: 512)  // 8 KiB at 2 KiB/s: about 4 s
+        let file = try directory.write(body, to: "body.txt")
+        // `/headers` answers only once the whole request has arrived.
+        let response = try Curl.fetch(
+            base + "/headers",
+            ["--data-binary", "@\(file.path)", "--limit-rate", "2K", "-H", "Content-Type: text/plain"],
+            timeout: 20
+        )
+        XCTAssertEqual(response.status, 200, "a slow upload got \(response.status): \(response.text.prefix(200))")
+        XCTAssertEqual(try OriginRequestEcho.decode(response.text).method, "POST")
+    }
+}

@@ -43,6 +43,14 @@ final class HTTP1AdmissionTests: XCTestCase {
         XCTAssertEqual(statusLine(response), "HTTP/1.0 404 Not Found", "no host matches the exact-host route")
     }
 
+    func testTwoHostHeadersAre400() throws {
+        let downstream = try EmbeddedDownstream(.http1)
+        let response = try downstream.exchange("GET /api/x HTTP/1.1\r\nHost: api.example.com\r\nHost: other.example\r\n\r\n")
+        XCTAssertEqual(statusLine(response), "HTTP/1.1 400 Bad Request")
+        XCTAssertTrue(response.hasSuffix("400 Bad Request: more than one Host header\n"), response)
+        XCTAssertFalse(downstream.channel.isActive)
+    }
+
     func testAbsoluteFormIsRoutedByItsHost() throws {
         let downstream = try EmbeddedDownstream(.http1)
         let response = try downstream.exchange("GET http://other.example.com/api/x HTTP/1.1\r\nHost: api.example.com\r\n\r\n")

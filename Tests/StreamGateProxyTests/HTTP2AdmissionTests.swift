@@ -70,6 +70,19 @@ final class HTTP2AdmissionTests: XCTestCase {
         return id
     }
 
+    func testHostThatDisagreesWithAuthorityOrTwiceIs400() throws {
+        let disagreeing = try request("GET", "/api/x", extra: [("host", "other.example")])
+        XCTAssertEqual(recorder.status[disagreeing], 400)
+        XCTAssertEqual(recorder.body[disagreeing], "400 Bad Request: more than one Host header\n")
+        // nghttp2 itself refuses a second Host field: the stream is reset (PROTOCOL_ERROR), the connection lives.
+        let twice = try request("GET", "/api/x", extra: [("host", "api.example.com"), ("host", "api.example.com")])
+        XCTAssertEqual(recorder.status[twice] ?? 400, 400, "\(recorder.status)")
+        if recorder.status[twice] == nil {
+            XCTAssertEqual(recorder.resets[twice], 1, "neither a 400 nor a reset: \(recorder.resets)")
+        }
+        XCTAssertTrue(downstream.channel.isActive)
+    }
+
     func testEachRefusalIsAnAnswerOnItsOwnStream() throws {
         let noRoute = try request("GET", "/elsewhere")
         let head = try request("HEAD", "/elsewhere")

@@ -21,22 +21,37 @@ final class ProxyStreamDeadlineTests: XCTestCase {
         return machine
     }
 
-    func testResponseHeaderTimeoutStartsWhenTheRequestGoesUp() {
-        var machine = T.machine(timeouts: RouteTimeouts(responseHeader: .seconds(10)))
+    func testResponseHeaderTimeoutStartsWhenTheRequestIsFullySent() {
+        var machine = T.machine(method: .POST, timeouts: RouteTimeouts(responseHeader: .seconds(10)))
         _ = machine.start()
         XCTAssertEqual(machine.next?.1, .idle, "no response-header deadline while connecting")
         _ = machine.upstreamLeased(now: T.at(500))
+        XCTAssertEqual(machine.next?.1, .idle, "nor while the body is still going up")
+        _ = machine.requestBodyReceived(T.bytes("part"), now: T.at(9_000))
+        XCTAssertEqual(machine.fire(at: 10_500), "none", "an upload slower than response_header is not cut")
+        machine.deadlinesMovedEarlier = false
+        _ = machine.requestEndReceived(now: T.at(12_000))
         XCTAssertTrue(machine.deadlinesMovedEarlier)
+        XCTAssertEqual(machine.next?.0, 22_000)
+        XCTAssertEqual(machine.next?.1, .responseHeader)
+        XCTAssertEqual(machine.fire(at: 21_999), "none")
+        XCTAssertEqual(machine.fire(at: 22_000), "respond 504: no response head within 10s")
+        XCTAssertEqual(machine.outcome, .timeoutResponseHeader)
+    }
+
+    func testResponseHeaderTimeoutOfARequestThatEndedWhileConnecting() {
+        var machine = T.machine(timeouts: RouteTimeouts(responseHeader: .seconds(10)))
+        _ = machine.start()
+        _ = machine.requestEndReceived(now: T.at(0))
+        _ = machine.upstreamLeased(now: T.at(500))
         XCTAssertEqual(machine.next?.0, 10_500)
         XCTAssertEqual(machine.next?.1, .responseHeader)
-        XCTAssertEqual(machine.fire(at: 10_499), "none")
-        XCTAssertEqual(machine.fire(at: 10_500), "respond 504: no response head within 10s")
-        XCTAssertEqual(machine.outcome, .timeoutResponseHeader)
     }
 
     func testIdleAndLifetimeBeforeAResponseAnswer504() {
         var idle = T.machine(timeouts: RouteTimeouts(responseHeader: .seconds(60), idle: .seconds(1)))
         idle.startAndLease()
+        _ = idle.requestEndReceived(now: T.at(0))
         XCTAssertEqual(idle.fire(at: 1_000), "respond 504: upstream idle for 1s before responding")
         XCTAssertEqual(idle.outcome, .timeoutIdle)
 
@@ -153,7 +168,7 @@ final class ProxyStreamDeadlineTests: XCTestCase {
     func testHeldHeadGoesOutWhenTheResponseEnds() {
         var machine = T.machine(sse: SSEConfig(firstByte: .upstream))
         machine.startAndLease()
-        _ = machine.requestEndReceived()
+        _ = machine.requestEndReceived(now: T.at(0))
         _ = machine.responseHead(T.eventStreamHead, at: 0)
         XCTAssertEqual(T.describe(machine.responseEndReceived()), "complete(head 200, reuse true)")
     }

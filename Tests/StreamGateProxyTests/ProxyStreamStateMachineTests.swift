@@ -18,7 +18,7 @@ final class ProxyStreamStateMachineTests: XCTestCase {
         var machine = T.machine()
         XCTAssertEqual(describe(machine.start()), "lease")
         XCTAssertEqual(machine.phase, .connecting)
-        XCTAssertEqual(describe(machine.requestEndReceived()), "none")
+        XCTAssertEqual(describe(machine.requestEndReceived(now: T.at(0))), "none")
         XCTAssertEqual(describe(machine.upstreamLeased(now: T.at(5))), "sendRequest(body , end true)")
         XCTAssertEqual(machine.phase, .awaitingHead)
         XCTAssertEqual(machine.responseHead(T.head(), at: 10), "write(head 200)")
@@ -35,7 +35,7 @@ final class ProxyStreamStateMachineTests: XCTestCase {
         XCTAssertEqual(describe(machine.requestBodyReceived(T.bytes("abc"), now: T.at(1))), "pauseRequestBody")
         XCTAssertEqual(describe(machine.upstreamLeased(now: T.at(2))), "sendRequest(body abc, end false)")
         XCTAssertEqual(describe(machine.requestBodyReceived(T.bytes("def"), now: T.at(3))), "forwardRequestBody(def)")
-        XCTAssertEqual(describe(machine.requestEndReceived()), "forwardRequestEnd")
+        XCTAssertEqual(describe(machine.requestEndReceived(now: T.at(0))), "forwardRequestEnd")
         XCTAssertEqual(machine.requestBodyBytes, 6)
     }
 
@@ -49,7 +49,7 @@ final class ProxyStreamStateMachineTests: XCTestCase {
     func testUpstreamThatClosesAfterTheResponseIsNotReused() {
         var machine = T.machine()
         machine.startAndLease()
-        _ = machine.requestEndReceived()
+        _ = machine.requestEndReceived(now: T.at(0))
         _ = machine.responseHead(T.head(keepAlive: false), at: 1)
         XCTAssertEqual(describe(machine.responseEndReceived()), "complete(reuse false)")
     }
@@ -70,7 +70,7 @@ final class ProxyStreamStateMachineTests: XCTestCase {
     func testReusedConnectionThatDiesBeforeRespondingIsRetriedOnce() {
         var machine = T.machine()
         machine.startAndLease()
-        _ = machine.requestEndReceived()
+        _ = machine.requestEndReceived(now: T.at(0))
         XCTAssertEqual(describe(machine.upstreamFailed(UpstreamConnectionClosed(), connectionWasReused: true)), "retry")
         XCTAssertEqual(machine.state, .connecting(attempt: 2))
         XCTAssertEqual(describe(machine.upstreamLeased(now: T.at(1))), "sendRequest(body , end true)")
@@ -150,6 +150,16 @@ final class ProxyStreamStateMachineTests: XCTestCase {
         machine.handedToTunnel()
         XCTAssertTrue(machine.isFinished)
         XCTAssertEqual(describe(machine.downstreamClosed()), "none")
+    }
+
+    func testA101ToARequestThatDidNotAskToUpgradeIs502() {
+        var machine = T.machine()
+        machine.startAndLease()
+        XCTAssertEqual(
+            machine.responseHead(T.head(.switchingProtocols), at: 1),
+            "respond 502: upstream answered 101 Switching Protocols to a request that did not ask to upgrade"
+        )
+        XCTAssertEqual(machine.outcome, .upstreamError)
     }
 
     func testWebSocketRefusedByTheUpstreamIsAnOrdinaryResponse() {

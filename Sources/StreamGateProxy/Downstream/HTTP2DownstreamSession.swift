@@ -101,6 +101,9 @@ extension AdmissionRequest {
         }
         let isWebSocket =
             acceptsWebSockets && method == .CONNECT && head.extendedProtocol?.lowercased() == "websocket"
+        let hosts = head.headers["host"]
+        let disagrees = head.authority.map { authority in hosts.contains { $0 != authority } } ?? false
+        let hostFields = head.authority == nil ? hosts.count : max(1, hosts.count) + (disagrees ? 1 : 0)
         self.init(
             method: method,
             uri: head.path,
@@ -108,6 +111,7 @@ extension AdmissionRequest {
             headers: headers,
             webSocket: isWebSocket ? .extendedConnect : .none,
             connectProtocol: head.extendedProtocol,
+            hostFields: hostFields,
             bodyIsChunked: !head.endStream && !isWebSocket && !headers.contains(name: "content-length"),
             clientAddress: clientAddress
         )

@@ -69,9 +69,13 @@ final class AccessLogWriter: Sendable {
                 }
                 return (state.pending, state.reopenRequested, state.closed)
             }
-            if reopen, case .file = destination, let fresh = try? Self.open(destination) {
-                let old = descriptor.exchange(fresh, ordering: .relaxed)
-                Glibc.close(old)
+            if reopen, case .file = destination {
+                do {
+                    let fresh = try Self.open(destination)
+                    Glibc.close(descriptor.exchange(fresh, ordering: .relaxed))
+                } catch {
+                    Self.complain("\(error); still writing to the file open before")
+                }
             }
             if !lines.isEmpty {
                 write(lines.joined(separator: "\n") + "\n")
@@ -93,10 +97,19 @@ final class AccessLogWriter: Sendable {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno)).lowercased()
+                Self.complain("access log write failed (\(reason)); \(bytes.count) bytes of lines dropped")
                 return
             }
             bytes = bytes.dropFirst(written)
         }
+    }
+
+    /// A line on standard error about the access log itself (written directly: the log handler may be the one
+    /// whose descriptor failed).
+    private static func complain(_ message: String) {
+        let line = Array("streamgate access log: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     private static func open(_ destination: AccessLogConfig.Destination) throws -> Int32 {

@@ -62,6 +62,11 @@ public final class LiveRegistry: Sendable {
         }.contains(true)
     }
 
+    /// Connection `id` with its streams, if open; only that connection is copied.
+    public func snapshot(connection id: UInt64) async -> ConnectionSnapshot? {
+        await loops.visitAll { registry in registry.connections[id]?.snapshot(now: .now()) }.first ?? nil
+    }
+
     /// How many downstream connections are open.
     func connectionCount() async -> Int {
         await loops.visitAll { $0.connections.count }.reduce(0, +)

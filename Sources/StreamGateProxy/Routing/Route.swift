@@ -19,15 +19,17 @@ public final class Route: Sendable {
         self.config = config
         self.upstream = upstream
         self.heartbeatBytes = ByteBufferAllocator().buffer(string: ":" + config.sse.heartbeatComment + "\n\n")
+        self.displayName = "\(config.match.host)\(config.match.pathPrefix)"
+        self.label = config.name ?? displayName
         self.responseHeaderTimeout = TimeAmount(config.timeouts.responseHeader)
         self.idleTimeout = TimeAmount(config.timeouts.idle)
         self.maxLifetime = TimeAmount(config.timeouts.maxLifetime)
     }
 
     /// The route's host pattern and path prefix, as the admin view shows it: `*/events/`.
-    public var displayName: String {
-        "\(config.match.host)\(config.match.pathPrefix)"
-    }
+    public let displayName: String
+    /// How metrics and the access log label the route: its `name`, else `displayName`.
+    public let label: String
 
     /// How the route is named in logs: `routes[1] (*/events/)`, or `routes[1] events (*/events/)` with a name.
     public var logName: String {

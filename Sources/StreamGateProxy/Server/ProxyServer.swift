@@ -104,6 +104,12 @@ public final class ProxyServer: Service, Sendable {
             await registry.fireAll(ProxyGoingAwayEvent())
             try? await Task.sleep(for: .milliseconds(200))
             await registry.closeAll()
+            // A TLS close waits for its close_notify to flush: give the closes a moment to finish, so every
+            // stream has ended (and been logged) before the proxy reports it stopped.
+            let closing = ContinuousClock.now + .seconds(1)
+            while await registry.connectionCount() > 0 && ContinuousClock.now < closing {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
         }
         _ = await context.pools.visitAll { $0.closeAll() }
         logger.info("stopped")

@@ -77,7 +77,7 @@ final class ProxyStream {
     }
 
     func receiveRequestEnd() {
-        perform(machine.requestEndReceived())
+        perform(machine.requestEndReceived(now: clock.now()))
     }
 
     /// The downstream finished one read: push what it delivered upstream.
@@ -217,7 +217,7 @@ extension ProxyStream: UpstreamResponseDelegate {
         let latency = machine.phase == .awaitingHead ? machine.responseHeadLatency(now: now) : nil
         perform(machine.responseHeadReceived(head, now: now, allocator: allocator))
         if let latency {
-            connection?.responseHeadArrived(route: route.config.name ?? route.displayName, latency: latency)
+            connection?.responseHeadArrived(route: route.label, latency: latency)
         }
     }
 
@@ -243,7 +243,8 @@ extension ProxyStream: UpstreamResponseDelegate {
         perform(machine.upstreamFailed(error, connectionWasReused: upstream?.isReused ?? false))
     }
 
+    /// For the few buffers StreamGate makes itself (a restored BOM, the retry preamble); a value, no lookup.
     private var allocator: ByteBufferAllocator {
-        upstream?.channel.allocator ?? ByteBufferAllocator()
+        ByteBufferAllocator()
     }
 }

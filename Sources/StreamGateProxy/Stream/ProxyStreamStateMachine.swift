@@ -138,14 +138,28 @@ struct ProxyStreamStateMachine {
         }
     }
 
-    mutating func requestEndReceived() -> Action {
+    mutating func requestEndReceived(now: NIODeadline) -> Action {
         requestEnded = true
         switch state {
         case .idle, .connecting, .finished:
             return .none
-        case .awaitingHead, .streaming, .upgrading:
+        case .awaitingHead:
+            requestFullySent = true
+            armResponseHeaderDeadline(now: now)
+            return .forwardRequestEnd
+        case .streaming, .upgrading:
             requestFullySent = true
             return .forwardRequestEnd
+        }
+    }
+
+    /// The request is fully sent: from now on the upstream has `response_header` to answer (an upload slower than
+    /// that is not cut).
+    private mutating func armResponseHeaderDeadline(now: NIODeadline) {
+        requestSentAt = now
+        if route.responseHeaderTimeout > .zero {
+            headerDeadline = now + route.responseHeaderTimeout
+            deadlinesMovedEarlier = true
         }
     }
 
@@ -186,13 +200,11 @@ struct ProxyStreamStateMachine {
     mutating func upstreamLeased(now: NIODeadline) -> Action {
         guard case .connecting(let attempt) = state else { return .none }
         state = .awaitingHead(attempt: attempt)
-        requestSentAt = now
         let body = pendingBody
         pendingBody = []
         requestFullySent = requestEnded
-        if route.responseHeaderTimeout > .zero {
-            headerDeadline = now + route.responseHeaderTimeout
-            deadlinesMovedEarlier = true
+        if requestEnded {
+            armResponseHeaderDeadline(now: now)
         }
         return .sendRequest(upstreamHead, body: body, end: requestEnded)
     }
@@ -211,7 +223,12 @@ struct ProxyStreamStateMachine {
         guard case .awaitingHead = state else { return .none }
         upstreamHead.headers = HTTPHeaders()
         let clientHead = ResponseHeaderRewriter.downstreamHead(for: head)
-        if isWebSocket && head.status == .switchingProtocols {
+        if head.status == .switchingProtocols {
+            guard isWebSocket else {
+                // A 101 cannot be a final answer to a request that did not ask to upgrade (RFC 9110 15.2.2).
+                let reason = "upstream answered 101 Switching Protocols to a request that did not ask to upgrade"
+                return finish(.upstreamError, .respondLocally(.badGateway, reason: reason))
+            }
             responseStatus = head.status.code
             state = .upgrading
             return .upgrade(clientHead)

@@ -25,6 +25,9 @@ struct AdmissionRequest {
     var requiresHost = false
     /// `:protocol` of an HTTP/2 CONNECT that is not an accepted WebSocket, for the 501's reason.
     var connectProtocol: String?
+    /// How many Host fields (HTTP/2: Host fields, plus one when `:authority` disagrees with them) the request
+    /// carries: more than one is malformed (RFC 9112 section 3.2, RFC 9113 section 8.3.1).
+    var hostFields = 1
     /// The client sends a body of unknown length, re-framed chunked upstream.
     var bodyIsChunked = false
     var clientAddress: SocketAddress?
@@ -63,6 +66,9 @@ struct StreamAdmission {
         }
         if request.requiresHost && request.host == nil {
             return .local(.badRequest, reason: "missing Host header")
+        }
+        if request.hostFields > 1 {
+            return .local(.badRequest, reason: "more than one Host header")
         }
         let host = target.authority.map(String.init) ?? request.host
         guard let route = routes.route(host: host, path: target.path) else {
@@ -112,6 +118,7 @@ extension AdmissionRequest {
             headers: headers,
             webSocket: WebSocketUpgrade.isUpgradeRequest(head) ? .upgrade(problem: WebSocketUpgrade.problem(with: head)) : .none,
             requiresHost: head.version.minor >= 1,
+            hostFields: head.headers["host"].count,
             bodyIsChunked: head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked",
             clientAddress: clientAddress
         )

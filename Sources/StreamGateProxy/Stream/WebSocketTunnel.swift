@@ -69,10 +69,13 @@ final class WebSocketTunnel {
     /// Wires both endpoints to the tunnel, registers it and starts its timers. Endpoints hold the tunnel weakly;
     /// the tunnel keeps itself alive until it shuts down.
     func start() {
-        downstream.tunnel = self
-        upstream.tunnel = self
+        // Registered and retained first: wiring an endpoint may deliver bytes it held, which may end the tunnel.
         retainSelf = self
         identity.connection?.streamStarted(identity.streamID, self)
+        downstream.tunnel = self
+        guard !closing else { return }
+        upstream.tunnel = self
+        guard !closing else { return }
         armTimer()
     }
 

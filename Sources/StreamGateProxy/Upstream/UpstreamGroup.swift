@@ -7,6 +7,8 @@ import StreamGateConfig
 public final class UpstreamGroup: Sendable {
     public let config: UpstreamConfig
     public let addresses: [SocketAddress]
+    /// `addresses` as `ip:port`, made once for logs, the admin view and metrics labels.
+    public let addressTexts: [String]
     /// Position of the group in the config's `upstreams` list.
     public let index: Int
 
@@ -14,6 +16,7 @@ public final class UpstreamGroup: Sendable {
         self.index = index
         self.config = config
         self.addresses = addresses
+        self.addressTexts = addresses.map(ProxyServer.describe)
     }
 
     public var name: String { config.name }

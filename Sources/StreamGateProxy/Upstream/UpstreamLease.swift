@@ -18,7 +18,7 @@ struct UpstreamLease {
             completion(.success(idle))
             return
         }
-        let address = ProxyServer.describe(group.addresses[server])
+        let address = group.addressTexts[server]
         pool.connect(group: group, server: server).assumeIsolated().whenComplete { result in
             completion(result.mapError { UpstreamLeaseFailure(connecting: address, error: $0) })
         }
@@ -31,7 +31,7 @@ struct UpstreamLease {
 
     /// The `ip:port` a connection of this lease goes to.
     func address(of connection: UpstreamConnection) -> String {
-        ProxyServer.describe(group.addresses[connection.serverIndex])
+        group.addressTexts[connection.serverIndex]
     }
 }
 
