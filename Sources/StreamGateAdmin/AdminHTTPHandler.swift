@@ -81,9 +81,12 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         case .config:
             respond(context, head, .ok, bytes: state.configJSON, contentType: "application/json")
         case .metrics:
-            withSnapshot(context) { [state] snapshot in
-                (.ok, state.metrics.render(snapshot), "text/plain; version=0.0.4; charset=utf-8")
-            } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
+            let registry = state.proxy.registry
+            let metrics = state.metrics
+            context.eventLoop.makeFutureWithTask { metrics.render(await registry.aggregate()) }
+                .assumeIsolated().whenSuccess { [self] bytes in
+                    respond(context, head, .ok, bytes: bytes, contentType: "text/plain; version=0.0.4; charset=utf-8")
+                }
         case .connections(let query):
             withSnapshot(context) { snapshot in
                 let (page, total) = query.apply(to: snapshot.connections)
@@ -159,7 +162,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             }
             // A dashboard that does not read gets no more summaries until it does.
             guard channel.isWritable else { return }
-            loop.makeFutureWithTask { DashboardSummary.event(await registry.snapshot(), at: Date()) }
+            loop.makeFutureWithTask { DashboardSummary.event(await registry.aggregate(), at: Date()) }
                 .whenSuccess { text in
                     guard channel.isActive else { return }
                     let part = HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(string: text)))

@@ -28,43 +28,31 @@ enum DashboardSummary {
         var streams: Int
     }
 
-    static func make(_ snapshot: LiveSnapshot, at now: Date) -> Summary {
+    static func make(_ aggregate: RegistryAggregate, at now: Date) -> Summary {
         var byKind: [String: Int] = ["http": 0, "sse": 0, "websocket": 0]
-        var byRoute: [String: [String: Int]] = [:]
-        let totals = snapshot.totals
-        var events = totals.events.values.reduce(0, +)
-        var heartbeats = totals.heartbeats.values.reduce(0, +)
-        var bytesIn = totals.bytesIn
-        var bytesOut = totals.bytesOut
-        for connection in snapshot.connections {
-            bytesIn += connection.bytesIn
-            bytesOut += connection.bytesOut
-            for stream in connection.streams {
-                byKind[stream.kind.rawValue, default: 0] += 1
-                byRoute[stream.routeName ?? stream.route, default: [:]][stream.kind.rawValue, default: 0] += 1
-                events += stream.events
-                heartbeats += stream.heartbeats
-            }
+        var routes: [Route] = []
+        for (key, count) in aggregate.streams {
+            byKind[key.kind.rawValue, default: 0] += count
+            routes.append(Route(route: key.route, kind: key.kind.rawValue, streams: count))
         }
-        let routes = byRoute.flatMap { route, kinds in
-            kinds.map { Route(route: route, kind: $0.key, streams: $0.value) }
-        }.sorted { ($0.streams, $1.route) > ($1.streams, $0.route) }
+        routes.sort { ($0.streams, $1.route) > ($1.streams, $0.route) }
+        let totals = aggregate.totals
         return Summary(
             time: AdminJSON.timestamp(now),
-            connections: snapshot.connections.count,
+            connections: aggregate.connectionCount,
             streams: byKind,
             routes: routes,
-            events: events,
-            heartbeats: heartbeats,
-            bytesIn: bytesIn,
-            bytesOut: bytesOut,
+            events: totals.events.values.reduce(0, +) + aggregate.liveEvents.values.reduce(0, +),
+            heartbeats: totals.heartbeats.values.reduce(0, +) + aggregate.liveHeartbeats.values.reduce(0, +),
+            bytesIn: totals.bytesIn + aggregate.liveBytesIn,
+            bytesOut: totals.bytesOut + aggregate.liveBytesOut,
             ended: totals.streams.values.reduce(0, +)
         )
     }
 
     /// One SSE event carrying the summary.
-    static func event(_ snapshot: LiveSnapshot, at now: Date) -> String {
-        let json = String(decoding: AdminJSON.encode(make(snapshot, at: now)), as: UTF8.self)
+    static func event(_ aggregate: RegistryAggregate, at now: Date) -> String {
+        let json = String(decoding: AdminJSON.encode(make(aggregate, at: now)), as: UTF8.self)
         return "data: \(json)\n\n"
     }
 }

@@ -57,47 +57,44 @@ public final class MetricsExporter: StreamObserver {
             .recordNanoseconds(latency.nanoseconds)
     }
 
-    /// The exposition for the registry as `snapshot` shows it.
-    func render(_ snapshot: LiveSnapshot) -> [UInt8] {
+    /// The exposition for the registry as `aggregate` counts it.
+    func render(_ aggregate: RegistryAggregate) -> [UInt8] {
         var counters: [MetricKey: Int] = [:]
         var gauges: [MetricKey: Int] = [:]
-        func route(_ stream: StreamSnapshot) -> String { stream.routeName ?? stream.route }
+        func add(_ name: String, _ labels: [String], _ value: Int, to table: inout [MetricKey: Int]) {
+            table[MetricKey(name: name, labels: labels), default: 0] += value
+        }
 
-        let totals = snapshot.totals
+        let totals = aggregate.totals
         for (key, count) in totals.streams {
-            counters[MetricKey(name: "streamgate_streams_total", labels: [key.kind.rawValue, key.route, key.outcome.rawValue]), default: 0] += count
+            add("streamgate_streams_total", [key.kind.rawValue, key.route, key.outcome.rawValue], count, to: &counters)
         }
         for (key, count) in totals.events where key.kind == .sse {
-            counters[MetricKey(name: "streamgate_sse_events_total", labels: [key.route]), default: 0] += count
+            add("streamgate_sse_events_total", [key.route], count, to: &counters)
+        }
+        for (route, count) in aggregate.liveEvents {
+            add("streamgate_sse_events_total", [route], count, to: &counters)
         }
         for (key, count) in totals.heartbeats {
-            counters[MetricKey(name: "streamgate_heartbeats_total", labels: [key.kind.rawValue, key.route]), default: 0] += count
+            add("streamgate_heartbeats_total", [key.kind.rawValue, key.route], count, to: &counters)
+        }
+        for (key, count) in aggregate.liveHeartbeats {
+            add("streamgate_heartbeats_total", [key.kind.rawValue, key.route], count, to: &counters)
         }
         for (key, count) in totals.connectErrors {
-            counters[MetricKey(name: "streamgate_upstream_connect_errors_total", labels: [key.upstream, key.server]), default: 0] += count
+            add("streamgate_upstream_connect_errors_total", [key.upstream, key.server], count, to: &counters)
         }
         for (listener, count) in totals.tlsHandshakeErrors {
-            counters[MetricKey(name: "streamgate_tls_handshake_errors_total", labels: [listener]), default: 0] += count
+            add("streamgate_tls_handshake_errors_total", [listener], count, to: &counters)
         }
-        var bytesIn = totals.bytesIn
-        var bytesOut = totals.bytesOut
-        for connection in snapshot.connections {
-            bytesIn += connection.bytesIn
-            bytesOut += connection.bytesOut
-            let labels = [connection.listener, connection.protocolName ?? "unknown"]
-            gauges[MetricKey(name: "streamgate_connections_active", labels: labels), default: 0] += 1
-            for stream in connection.streams {
-                gauges[MetricKey(name: "streamgate_streams_active", labels: [stream.kind.rawValue, route(stream)]), default: 0] += 1
-                if stream.kind == .sse && stream.events > 0 {
-                    counters[MetricKey(name: "streamgate_sse_events_total", labels: [route(stream)]), default: 0] += stream.events
-                }
-                if stream.heartbeats > 0 {
-                    counters[MetricKey(name: "streamgate_heartbeats_total", labels: [stream.kind.rawValue, route(stream)]), default: 0] += stream.heartbeats
-                }
-            }
+        add("streamgate_bytes_total", ["in"], totals.bytesIn + aggregate.liveBytesIn, to: &counters)
+        add("streamgate_bytes_total", ["out"], totals.bytesOut + aggregate.liveBytesOut, to: &counters)
+        for (key, count) in aggregate.connections {
+            add("streamgate_connections_active", [key.listener, key.protocolName], count, to: &gauges)
         }
-        counters[MetricKey(name: "streamgate_bytes_total", labels: ["in"])] = bytesIn
-        counters[MetricKey(name: "streamgate_bytes_total", labels: ["out"])] = bytesOut
+        for (key, count) in aggregate.streams {
+            add("streamgate_streams_active", [key.kind.rawValue, key.route], count, to: &gauges)
+        }
 
         exported.withLock { exported in
             for (key, value) in counters {

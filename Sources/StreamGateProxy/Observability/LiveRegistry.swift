@@ -62,9 +62,19 @@ public final class LiveRegistry: Sendable {
         }.contains(true)
     }
 
+    /// Counts by listener, kind and route and the live counters, without copying any stream (for `/metrics` and
+    /// the dashboard's summary).
+    public func aggregate() async -> RegistryAggregate {
+        var total = RegistryAggregate()
+        for part in await loops.visitAll({ $0.aggregate() }) {
+            total.add(part)
+        }
+        return total
+    }
+
     /// Connection `id` with its streams, if open; only that connection is copied.
     public func snapshot(connection id: UInt64) async -> ConnectionSnapshot? {
-        await loops.visitAll { registry in registry.connections[id]?.snapshot(now: .now()) }.first ?? nil
+        await loops.visitAll { registry in registry.connections[id]?.snapshot(now: .now()) }.compactMap { $0 }.first
     }
 
     /// How many downstream connections are open.

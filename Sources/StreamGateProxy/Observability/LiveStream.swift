@@ -5,6 +5,8 @@ import NIOCore
 /// reads them only when a snapshot is taken, on the same loop.
 protocol LiveStream: AnyObject {
     func snapshot(now: NIODeadline) -> StreamSnapshot
+    /// Kind, route label, events and heartbeats, for aggregates (no strings built).
+    var counters: StreamCounters { get }
     /// Ends the stream as gracefully as its kind allows: an event stream at its next event boundary, a WebSocket
     /// with Close 1001, anything else cut (a response not started gets a local 503).
     func endGracefully(outcome: StreamOutcome)

@@ -35,6 +35,33 @@ final class LoopRegistry {
         }
     }
 
+    /// This loop's share of `RegistryAggregate`.
+    func aggregate() -> RegistryAggregate {
+        var aggregate = RegistryAggregate()
+        aggregate.totals = totals
+        for connection in connections.values {
+            let key = RegistryAggregate.ConnectionKey(
+                listener: connection.listener,
+                protocolName: connection.protocolName ?? "unknown"
+            )
+            aggregate.connections[key, default: 0] += 1
+            aggregate.liveBytesIn += connection.bytesIn
+            aggregate.liveBytesOut += connection.bytesOut
+            for stream in connection.streams.values {
+                let counters = stream.counters
+                let routeKey = RegistryTotals.RouteKey(kind: counters.kind, route: counters.route)
+                aggregate.streams[routeKey, default: 0] += 1
+                if counters.kind == .sse && counters.events > 0 {
+                    aggregate.liveEvents[counters.route, default: 0] += counters.events
+                }
+                if counters.heartbeats > 0 {
+                    aggregate.liveHeartbeats[routeKey, default: 0] += counters.heartbeats
+                }
+            }
+        }
+        return aggregate
+    }
+
     func snapshot(now: NIODeadline) -> [ConnectionSnapshot] {
         connections.values.map { $0.snapshot(now: now) }
     }

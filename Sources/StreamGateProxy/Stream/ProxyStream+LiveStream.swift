@@ -26,6 +26,15 @@ extension ProxyStream: LiveStream {
         )
     }
 
+    var counters: StreamCounters {
+        StreamCounters(
+            kind: machine.kind,
+            route: route.label,
+            events: machine.eventStream?.eventCount ?? 0,
+            heartbeats: machine.eventStream?.heartbeatCount ?? 0
+        )
+    }
+
     func endGracefully(outcome: StreamOutcome) {
         perform(machine.endGracefully(outcome: outcome))
     }

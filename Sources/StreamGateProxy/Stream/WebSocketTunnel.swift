@@ -258,6 +258,10 @@ extension WebSocketTunnel: LiveStream {
         )
     }
 
+    var counters: StreamCounters {
+        StreamCounters(kind: .websocket, route: identity.route.label, events: 0, heartbeats: pingsSent)
+    }
+
     func endGracefully(outcome: StreamOutcome) {
         goAway(outcome: outcome)
     }
