@@ -100,7 +100,8 @@ final class LiveRegistryTests: XCTestCase {
 
         // The HTTP/1.1 client leaves: its stream leaves the registry and counts as client_gone.
         h1.kill()
-        let after = try await waitForSnapshot(server) { $0.totals[.sse, .clientGone] == 1 }
+        // The stream ends as the connection goes inactive; the connection leaves once its close completes.
+        let after = try await waitForSnapshot(server) { $0.totals[.sse, .clientGone] == 1 && $0.connections.count == 2 }
         XCTAssertEqual(after.streams.filter { $0.kind == .sse }.count, 1)
         XCTAssertEqual(after.connections.count, 2)
     }
