@@ -64,6 +64,8 @@ final class AdminMetricsTests: AdminTestCase {
         leaving.kill()
         let received = dataLines(leaving)
         _ = try waitForStreams { $0.count == 1 }
+        // Its connection leaves the registry once its close completes, a moment after its stream.
+        XCTAssertTrue(Wait.until(timeout: 5, interval: 0.05) { ((try? self.connections().list.count) ?? 0) == 1 })
         XCTAssertTrue(staying.waitForLines(timeout: 10) { lines in lines.filter { $0.text.hasPrefix("data:") }.count >= 3 })
 
         let response = try admin("/metrics")
