@@ -48,14 +48,17 @@ struct StreamGateLogHandler: LogHandler {
             let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             text = "\(time) \(level) \(label): \(fields.isEmpty ? "" : fields + " ")\(message)\n"
         case .json:
-            var fields: [(String, JSONValue)] = [
-                ("time", .string(time)), ("level", .string(level.rawValue)), ("label", .string(label)),
-                ("message", .string(message.description)),
-            ]
+            var json = JSONWriter(capacity: 256)
+            json.beginObject()
+            json.key("time"); json.string(time)
+            json.key("level"); json.string(level.rawValue)
+            json.key("label"); json.string(label)
+            json.key("message"); json.string(message.description)
             for (key, value) in all.sorted(by: { $0.key < $1.key }) {
-                fields.append((key, .string("\(value)")))
+                json.key(key); json.string("\(value)")
             }
-            text = JSONValue.object(fields) + "\n"
+            json.endObject()
+            text = json.text + "\n"
         }
         // write(2), not FileHandle: a closed or full stderr drops the line instead of trapping.
         Self.output.withLock { _ in

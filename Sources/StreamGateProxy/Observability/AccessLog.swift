@@ -45,20 +45,30 @@ public final class AccessLog: StreamObserver {
             line += " last_event_id=\(stream.lastEventID.map { "\"\($0)\"" } ?? "-")"
             return line
         case .json:
-            var fields: [(String, JSONValue)] = [
-                ("time", .string(time)), ("connection", .int(Int(finished.connectionID))),
-                ("stream", .int(Int(stream.id))), ("client", .string(finished.client)),
-                ("listener", .string(finished.listener)), ("protocol", .optional(finished.protocolName)),
-                ("method", .string(stream.method)), ("host", .optional(stream.host)), ("path", .string(stream.path)),
-                ("status", stream.status.map { .int($0) } ?? .null),
-                ("route", .optional(stream.routeName ?? (stream.route.isEmpty ? nil : stream.route))),
-                ("upstream", .optional(stream.upstreamAddress)), ("duration_ms", .int(Int(stream.ageMilliseconds))),
-                ("bytes_in", .int(stream.bytesIn)), ("bytes_out", .int(stream.bytesOut)),
-                ("kind", .string(stream.kind.rawValue)), ("events", .int(stream.events)),
-                ("heartbeats", .int(stream.heartbeats)), ("outcome", .string(finished.outcome.rawValue)),
-            ]
-            fields.append(("last_event_id", .optional(stream.lastEventID)))
-            return JSONValue.object(fields)
+            var json = JSONWriter(capacity: 512)
+            json.beginObject()
+            json.key("time"); json.string(time)
+            json.key("connection"); json.int(finished.connectionID)
+            json.key("stream"); json.int(stream.id)
+            json.key("client"); json.string(finished.client)
+            json.key("listener"); json.string(finished.listener)
+            json.key("protocol"); json.string(finished.protocolName)
+            json.key("method"); json.string(stream.method)
+            json.key("host"); json.string(stream.host)
+            json.key("path"); json.string(stream.path)
+            json.key("status"); json.int(stream.status)
+            json.key("route"); json.string(stream.routeName ?? (stream.route.isEmpty ? nil : stream.route))
+            json.key("upstream"); json.string(stream.upstreamAddress)
+            json.key("duration_ms"); json.int(stream.ageMilliseconds)
+            json.key("bytes_in"); json.int(stream.bytesIn)
+            json.key("bytes_out"); json.int(stream.bytesOut)
+            json.key("kind"); json.string(stream.kind.rawValue)
+            json.key("events"); json.int(stream.events)
+            json.key("heartbeats"); json.int(stream.heartbeats)
+            json.key("outcome"); json.string(finished.outcome.rawValue)
+            json.key("last_event_id"); json.string(stream.lastEventID)
+            json.endObject()
+            return json.text
         }
     }
 }
@@ -67,49 +77,5 @@ public final class AccessLog: StreamObserver {
 public enum LogTimestamp {
     public static func rfc3339(_ date: Date) -> String {
         RFC3339.format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
-    }
-}
-
-/// A JSON value for one log line, written in field order (no encoder, no dictionary).
-public enum JSONValue {
-    case string(String)
-    case int(Int)
-    case null
-
-    public static func optional(_ text: String?) -> JSONValue {
-        text.map { .string($0) } ?? .null
-    }
-
-    /// `{"a":1,"b":"x"}` from ordered fields.
-    public static func object(_ fields: [(String, JSONValue)]) -> String {
-        var out = "{"
-        for (index, (name, value)) in fields.enumerated() {
-            if index > 0 { out += "," }
-            out += quoted(name) + ":"
-            switch value {
-            case .string(let text): out += quoted(text)
-            case .int(let number): out += String(number)
-            case .null: out += "null"
-            }
-        }
-        return out + "}"
-    }
-
-    /// `text` as a JSON string literal (RFC 8259 escapes).
-    public static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20:
-                out += String(format: "\\u%04x", control.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
