@@ -33,6 +33,13 @@ public struct AdminClient: Sendable {
     }
 
     public func get(_ path: String, group: any EventLoopGroup) async throws -> (status: Int, body: Data) {
+        try await request(.GET, path, group: group)
+    }
+
+    /// Sends one request with an empty body and returns the status and body of its answer.
+    public func request(_ method: HTTPMethod, _ path: String, group: any EventLoopGroup) async throws
+        -> (status: Int, body: Data)
+    {
         let promise = group.next().makePromise(of: (Int, Data).self)
         let channel: any Channel
         do {
@@ -53,10 +60,13 @@ public struct AdminClient: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "host", value: "\(host):\(port)")
         headers.add(name: "connection", value: "close")
+        if method == .POST {
+            headers.add(name: "content-length", value: "0")
+        }
         if let token {
             headers.add(name: "authorization", value: "Bearer \(token)")
         }
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         let (status, body) = try await promise.futureResult.get()

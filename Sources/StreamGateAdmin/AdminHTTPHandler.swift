@@ -79,11 +79,25 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             let draining = state.proxy.isDraining
             respond(context, head, draining ? .serviceUnavailable : .ok, text: draining ? "draining\n" : "ok\n")
         case .config:
-            respond(context, head, .ok, bytes: state.configJSON, contentType: "application/json")
+            respond(context, head, .ok, bytes: ConfigJSON.render(state.proxy.generation), contentType: "application/json")
+        case .reload:
+            guard let reloader = state.reloader else {
+                respond(context, head, .notFound, text: "this proxy has no configuration file to reload\n")
+                return
+            }
+            context.eventLoop.makeFutureWithTask { await reloader.reload(trigger: "POST /reload") }
+                .assumeIsolated().whenSuccess { [self] outcome in
+                    let (status, body) = ReloadJSON.render(outcome)
+                    respond(context, head, status, bytes: body, contentType: "application/json")
+                }
         case .metrics:
             let registry = state.proxy.registry
             let metrics = state.metrics
-            context.eventLoop.makeFutureWithTask { metrics.render(await registry.aggregate()) }
+            let reloads = state.reloader?.counts
+            let generation = state.proxy.generation.number
+            context.eventLoop.makeFutureWithTask {
+                metrics.render(await registry.aggregate(), reloads: reloads, generation: generation)
+            }
                 .assumeIsolated().whenSuccess { [self] bytes in
                     respond(context, head, .ok, bytes: bytes, contentType: "text/plain; version=0.0.4; charset=utf-8")
                 }

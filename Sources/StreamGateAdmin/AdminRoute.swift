@@ -13,6 +13,7 @@ enum AdminRoute: Equatable {
     case metrics
     case healthz
     case config
+    case reload
 
     /// Why a request was not routed: the status and a reason for the body.
     struct Refusal: Error, Equatable {
@@ -33,6 +34,9 @@ enum AdminRoute: Equatable {
         case 0:
             try expect(.GET, .HEAD)
             self = .dashboard
+        case 1 where segments[0] == "reload":
+            try expect(.POST)
+            self = .reload
         case 1:
             try expect(.GET, .HEAD)
             switch segments[0] {

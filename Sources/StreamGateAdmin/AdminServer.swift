@@ -20,7 +20,7 @@ public final class AdminServer: Service, Sendable {
     public init(
         config: AdminConfig,
         proxy: ProxyServer,
-        configuration: StreamGateConfiguration,
+        reloader: ConfigReloader?,
         metrics: MetricsExporter,
         group: any EventLoopGroup,
         logger: Logger
@@ -31,7 +31,7 @@ public final class AdminServer: Service, Sendable {
         self.state = AdminState(
             proxy: proxy,
             token: config.token,
-            configJSON: ConfigJSON.render(configuration),
+            reloader: reloader,
             metrics: metrics,
             logger: logger
         )
@@ -73,18 +73,19 @@ public final class AdminServer: Service, Sendable {
     }
 }
 
-/// What every admin connection shares: the proxy to read, the token to check, the rendered config, the metrics.
+/// What every admin connection shares: the proxy to read, the token to check, the reloader behind `POST /reload`,
+/// the metrics.
 final class AdminState: Sendable {
     let proxy: ProxyServer
     let token: String?
-    let configJSON: [UInt8]
+    let reloader: ConfigReloader?
     let metrics: MetricsExporter
     let logger: Logger
 
-    init(proxy: ProxyServer, token: String?, configJSON: [UInt8], metrics: MetricsExporter, logger: Logger) {
+    init(proxy: ProxyServer, token: String?, reloader: ConfigReloader?, metrics: MetricsExporter, logger: Logger) {
         self.proxy = proxy
         self.token = token
-        self.configJSON = configJSON
+        self.reloader = reloader
         self.metrics = metrics
         self.logger = logger
     }

@@ -1,15 +1,19 @@
 import Foundation
 import StreamGateConfig
+import StreamGateProxy
 
-/// `GET /config`: the effective configuration (defaults filled in) as JSON, with the admin token redacted.
-/// Rendered once at start.
+/// `GET /config`: the configuration new connections and streams get (defaults filled in) as JSON, with its
+/// generation (1 at start, one more per applied reload) and when it was loaded; the admin token redacted.
 enum ConfigJSON {
-    static func render(_ config: StreamGateConfiguration) -> [UInt8] {
+    static func render(_ generation: ProxyGeneration) -> [UInt8] {
+        let config = generation.config
         var admin: [String: Any] = [:]
         if let settings = config.admin {
             admin = ["address": "\(settings.address)", "token": settings.token == nil ? NSNull() : "<redacted>"]
         }
         let document: [String: Any] = [
+            "generation": generation.number,
+            "loaded_at": LogTimestamp.rfc3339(generation.loadedAt),
             "source": config.sourcePath,
             "listeners": config.listeners.map { listener -> [String: Any] in
                 [

@@ -57,8 +57,8 @@ public final class MetricsExporter: StreamObserver {
             .recordNanoseconds(latency.nanoseconds)
     }
 
-    /// The exposition for the registry as `aggregate` counts it.
-    func render(_ aggregate: RegistryAggregate) -> [UInt8] {
+    /// The exposition for the registry as `aggregate` counts it, with the reloads so far and the generation serving.
+    func render(_ aggregate: RegistryAggregate, reloads: ConfigReloader.Counts? = nil, generation: Int = 1) -> [UInt8] {
         var counters: [MetricKey: Int] = [:]
         var gauges: [MetricKey: Int] = [:]
         func add(_ name: String, _ labels: [String], _ value: Int, to table: inout [MetricKey: Int]) {
@@ -89,6 +89,11 @@ public final class MetricsExporter: StreamObserver {
         }
         add("streamgate_bytes_total", ["in"], totals.bytesIn + aggregate.liveBytesIn, to: &counters)
         add("streamgate_bytes_total", ["out"], totals.bytesOut + aggregate.liveBytesOut, to: &counters)
+        if let reloads {
+            add("streamgate_config_reloads_total", ["success"], reloads.applied, to: &counters)
+            add("streamgate_config_reloads_total", ["failed"], reloads.failed, to: &counters)
+        }
+        add("streamgate_config_generation", [], generation, to: &gauges)
         for (key, count) in aggregate.connections {
             add("streamgate_connections_active", [key.listener, key.protocolName], count, to: &gauges)
         }
@@ -122,6 +127,8 @@ public final class MetricsExporter: StreamObserver {
         "streamgate_upstream_connect_errors_total": ["upstream", "server"],
         "streamgate_tls_handshake_errors_total": ["listener"],
         "streamgate_bytes_total": ["direction"],
+        "streamgate_config_reloads_total": ["result"],
+        "streamgate_config_generation": [],
         "streamgate_connections_active": ["listener", "protocol"],
         "streamgate_streams_active": ["kind", "route"],
     ]

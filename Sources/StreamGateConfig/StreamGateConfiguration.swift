@@ -97,12 +97,21 @@ public struct ListenerConfig: Sendable, Equatable {
     public var http2: HTTP2Config
     /// TLS termination settings; nil for a cleartext listener.
     public var tls: TLSConfig?
+    /// Where `address` was given, for problems found when binding it (a reload adding the listener).
+    public var addressLocation: ConfigLocation
 
-    public init(name: String, address: HostPort, http2: HTTP2Config = HTTP2Config(), tls: TLSConfig? = nil) {
+    public init(
+        name: String,
+        address: HostPort,
+        http2: HTTP2Config = HTTP2Config(),
+        tls: TLSConfig? = nil,
+        addressLocation: ConfigLocation = ConfigLocation(keyPath: "")
+    ) {
         self.name = name
         self.address = address
         self.http2 = http2
         self.tls = tls
+        self.addressLocation = addressLocation
     }
 }
 

@@ -11,11 +11,7 @@ struct ConnectionsCommand: AsyncParsableCommand {
         abstract: "Show the live connections and streams of a running StreamGate (from its admin endpoint)."
     )
 
-    @Option(help: "The admin endpoint.")
-    var admin: String = "http://127.0.0.1:9901"
-
-    @Option(help: "The admin token (default: $STREAMGATE_ADMIN_TOKEN).")
-    var token: String?
+    @OptionGroup var endpoint: AdminOptions
 
     @Option(help: "Only streams of this kind: http, sse, websocket.")
     var kind: String?
@@ -27,7 +23,7 @@ struct ConnectionsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let client = try AdminClient(url: admin, token: token ?? ProcessInfo.processInfo.environment["STREAMGATE_ADMIN_TOKEN"])
+        let client = try endpoint.client()
         let group = MultiThreadedEventLoopGroup.singleton
         var path = "/connections?limit=10000"
         if let kind {

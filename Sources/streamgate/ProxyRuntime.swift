@@ -7,8 +7,9 @@ import StreamGateProxy
 import UnixSignals
 
 /// A configured proxy with everything around it, as one service group: the access log and the metrics exporter
-/// observing its streams, the admin endpoint when configured, and SIGHUP reopening the access log. On SIGTERM or
-/// SIGINT the proxy drains first (the admin answers `/healthz` 503 meanwhile), then the rest stops.
+/// observing its streams, the admin endpoint when configured, and SIGHUP reopening the access log and reloading
+/// the configuration file. On SIGTERM or SIGINT the proxy drains first (the admin answers `/healthz` 503
+/// meanwhile), then the rest stops.
 struct ProxyRuntime {
     let config: StreamGateConfiguration
     let group: any EventLoopGroup
@@ -46,13 +47,14 @@ struct ProxyRuntime {
             drainTimeout: drainTimeout,
             observers: observers
         )
+        let reloader = ConfigReloader(proxy: server, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var admin: AdminServer?
         if let settings = config.admin {
             let adminServer = AdminServer(
                 config: settings,
                 proxy: server,
-                configuration: config,
+                reloader: reloader,
                 metrics: metrics,
                 group: group,
                 logger: logger
@@ -60,7 +62,7 @@ struct ProxyRuntime {
             admin = adminServer
             services.append(.init(service: adminServer))
         }
-        services.append(.init(service: HangupService(accessLog: accessLog, logger: logger)))
+        services.append(.init(service: HangupService(accessLog: accessLog, reloader: reloader, logger: logger)))
         services.append(.init(service: BoundNotifier(proxy: server, admin: admin, onBound: onBound)))
         // Shut down last to first: the proxy drains before the admin endpoint stops.
         services.append(.init(service: server))
@@ -74,9 +76,11 @@ struct ProxyRuntime {
     }
 }
 
-/// SIGHUP: reopens the access log file (logrotate moved it). Runs until graceful shutdown.
+/// SIGHUP: reopens the access log file (logrotate moved it), then reloads the configuration file (nginx's and
+/// HAProxy's signal for both). Runs until graceful shutdown.
 struct HangupService: Service {
     let accessLog: AccessLog?
+    let reloader: ConfigReloader
     let logger: Logger
 
     func run() async throws {
@@ -84,9 +88,8 @@ struct HangupService: Service {
             if let accessLog {
                 accessLog.reopen()
                 logger.info("SIGHUP: access log reopened")
-            } else {
-                logger.info("SIGHUP: no access log to reopen")
             }
+            _ = await reloader.reload(trigger: "SIGHUP")
         }
     }
 }

@@ -12,7 +12,8 @@ final class LoaderTests: XCTestCase {
                 ListenerConfig(
                     name: "plain",
                     address: HostPort(host: "127.0.0.1", port: 8080),
-                    http2: HTTP2Config(maxConcurrentStreams: 100, initialWindowSize: 1_048_576)
+                    http2: HTTP2Config(maxConcurrentStreams: 100, initialWindowSize: 1_048_576),
+                    addressLocation: ConfigLocation(keyPath: "listeners[0].address", line: 4)
                 )
             ]
         )

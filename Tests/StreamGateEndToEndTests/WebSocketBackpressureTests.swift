@@ -18,17 +18,17 @@ final class WebSocketBackpressureTests: WebSocketTestCase {
         XCTAssertGreaterThan(referenceRate, 0, "no reference flood: \(drained.transcript)")
 
         // The flood for 5 s to a client that reads nothing for 7 s.
-        let before = try Self.residentBytes(of: proxy.processIdentifier)
+        let before = try ProcessStatus.residentBytes(of: proxy.processIdentifier)
         var peak = before
         let stalled = try startClient(.rawClient, ["stall", "\(base)/flood?seconds=5&size=65536", "--seconds", "7"])
         XCTAssertNotNil(stalled.waitForEvent("stalling", timeout: 5), stalled.transcript)
         var flood: PythonPeerEvent?
         Wait.until(timeout: 8, interval: 0.25) {
-            peak = max(peak, (try? Self.residentBytes(of: proxy.processIdentifier)) ?? 0)
+            peak = max(peak, (try? ProcessStatus.residentBytes(of: proxy.processIdentifier)) ?? 0)
             flood = echo.peer.events.named("flood").first { $0["path"]?.contains("seconds=5") ?? false }
             return flood != nil
         }
-        let after = try Self.residentBytes(of: proxy.processIdentifier)
+        let after = try ProcessStatus.residentBytes(of: proxy.processIdentifier)
         peak = max(peak, after)
         XCTAssertTrue(stalled.isRunning, "the stalled client ended early: \(stalled.transcript)")
 
@@ -43,16 +43,5 @@ final class WebSocketBackpressureTests: WebSocketTestCase {
         XCTAssertLessThan(peak - before, 64 << 20, "RSS grew from \(before) to \(peak) bytes")
         print("backpressure: reference \(Int(referenceRate)) B/s; stalled sent \(sent) B in 5 s; RSS \(before) -> "
             + "peak \(peak) bytes")
-    }
-
-    /// VmRSS of `pid` from /proc, in bytes.
-    static func residentBytes(of pid: Int32) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-        let fields = line?.split(whereSeparator: \.isWhitespace) ?? []
-        guard fields.count >= 2, let kilobytes = Int(fields[1]) else {
-            throw TestSupportError("no VmRSS in /proc/\(pid)/status")
-        }
-        return kilobytes * 1024
     }
 }

@@ -51,6 +51,11 @@ public final class ProxyProcess: @unchecked Sendable {
         }
     }
 
+    /// The port listener `name` bound last, read from the log now (a reload that adds a listener logs its line).
+    public func currentPort(of listener: String) -> Int? {
+        Self.listeningPorts(in: log)[listener]
+    }
+
     /// The port listener `name` bound (as read from its "listening on" log line).
     public func port(of listener: String) throws -> Int {
         guard let port = ports[listener] else {

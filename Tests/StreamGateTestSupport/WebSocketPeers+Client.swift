@@ -6,7 +6,8 @@ extension WebSocketPeers {
     JSON events on stdout, one per line.
 
     Scenarios: echo (text, binary, 1 MiB, fragmented, extension), close4001, idle (wait for the peer to close), chatty
-    (a message every 500 ms for S seconds).
+    (a message every --interval seconds for S seconds, each echo checked). --connections N runs N at once; every
+    event then carries the connection's index.
     """
     import argparse
     import asyncio
@@ -79,7 +80,7 @@ extension WebSocketPeers {
             emit("still_open", after="%.3f" % (time.monotonic() - started))
 
 
-    async def chatty(connection, seconds):
+    async def chatty(connection, seconds, interval, index):
         started = time.monotonic()
         count = 0
         try:
@@ -88,16 +89,16 @@ extension WebSocketPeers {
                 await connection.send(text)
                 reply = await asyncio.wait_for(connection.recv(), timeout=2)
                 if reply != text:
-                    emit("unexpected", message=reply)
+                    emit("unexpected", message=reply, connection=index)
                     return
                 count += 1
-                await asyncio.sleep(0.5)
-            emit("still_open", after="%.3f" % (time.monotonic() - started), messages=count)
+                await asyncio.sleep(interval)
+            emit("still_open", after="%.3f" % (time.monotonic() - started), messages=count, connection=index)
             await connection.close()
         except ConnectionClosed as error:
             received = error.rcvd
             emit("closed", code=received.code if received else "none", after="%.3f" % (time.monotonic() - started),
-                 messages=count)
+                 messages=count, connection=index)
 
 
     async def main():
@@ -106,9 +107,16 @@ extension WebSocketPeers {
         parser.add_argument("url")
         parser.add_argument("--origin")
         parser.add_argument("--seconds", type=float, default=5)
+        parser.add_argument("--interval", type=float, default=0.5)
+        parser.add_argument("--connections", type=int, default=1)
         arguments = parser.parse_args()
+        await asyncio.gather(*(run(arguments, index) for index in range(arguments.connections)))
+        emit("done")
+
+
+    async def run(arguments, index):
         async with connect(arguments.url, **options(arguments)) as connection:
-            emit("open", status=connection.response.status_code)
+            emit("open", status=connection.response.status_code, connection=index)
             if arguments.scenario == "echo":
                 await echo(connection)
             elif arguments.scenario == "close4001":
@@ -116,8 +124,7 @@ extension WebSocketPeers {
             elif arguments.scenario == "idle":
                 await idle(connection, arguments.seconds)
             else:
-                await chatty(connection, arguments.seconds)
-        emit("done")
+                await chatty(connection, arguments.seconds, arguments.interval, index)
 
 
     if __name__ == "__main__":

@@ -43,7 +43,15 @@ extension ConfigValidator {
             }
             let http2 = validateHTTP2(listener.http2, at: itemPath.appending("http2"))
             if let name, let address, tlsIsValid {
-                listeners.append(ListenerConfig(name: name, address: address, http2: http2, tls: tls))
+                listeners.append(
+                    ListenerConfig(
+                        name: name,
+                        address: address,
+                        http2: http2,
+                        tls: tls,
+                        addressLocation: location(of: addressPath)
+                    )
+                )
             }
         }
         return (listeners, addresses)

@@ -27,7 +27,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     init(proxy: ProxyContext, scheme: String, connection: LiveConnection, logger: Logger) {
         self.proxy = proxy
-        self.admission = StreamAdmission(routes: proxy.routes, rewriter: RequestHeaderRewriter(scheme: scheme))
+        self.admission = StreamAdmission(rewriter: RequestHeaderRewriter(scheme: scheme))
         self.connection = connection
         self.logger = logger
         connection.protocolName = "http/1.1"
@@ -109,7 +109,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
             // The decoder stops at an upgrade request: whatever the answer, the connection ends after it.
             keepAlive = false
         }
-        switch admission.admit(request) {
+        switch admission.admit(request, routes: proxy.routes.current(on: context.eventLoop)) {
         case .local(let status, let reason):
             respondLocally(status: status, reason: reason, head: head)
         case .proxy(let route, let upstreamHead, let isWebSocket, let host):

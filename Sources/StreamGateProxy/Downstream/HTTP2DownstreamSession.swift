@@ -28,7 +28,7 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
     ) {
         self.acceptsWebSockets = acceptsWebSockets
         self.proxy = proxy
-        self.admission = StreamAdmission(routes: proxy.routes, rewriter: RequestHeaderRewriter(scheme: scheme))
+        self.admission = StreamAdmission(rewriter: RequestHeaderRewriter(scheme: scheme))
         self.connection = connection
         connection.protocolName = "h2"
         self.eventLoop = eventLoop
@@ -46,7 +46,7 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         let method = HTTPMethod(rawValue: head.method)
         let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)
         let request = AdmissionRequest(http2: head, acceptsWebSockets: acceptsWebSockets, clientAddress: clientAddress)
-        switch admission.admit(request) {
+        switch admission.admit(request, routes: proxy.routes.current(on: eventLoop)) {
         case .local(let status, let reason):
             logger.info(
                 "\(status.code) \(status.reasonPhrase) for \(head.method) \(head.path): \(reason)",

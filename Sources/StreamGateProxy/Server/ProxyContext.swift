@@ -1,9 +1,10 @@
 import NIOCore
 
 /// Everything a downstream connection needs to proxy its streams, shared by all connections of all listeners:
-/// the route table, the per-event-loop upstream pools, the live registry and the clock. Immutable after start.
+/// the route table (one copy per event loop, swapped whole by a reload), the per-event-loop upstream pools, the live
+/// registry and the clock.
 final class ProxyContext: Sendable {
-    let routes: RouteTable
+    let routes: LoopReplicated<RouteTable>
     let pools: PerEventLoop<UpstreamConnectionPool>
     let registry: LiveRegistry
     let clock: StreamClock
@@ -14,7 +15,7 @@ final class ProxyContext: Sendable {
         clock: StreamClock = .system,
         observers: [any StreamObserver] = []
     ) {
-        self.routes = routes
+        self.routes = LoopReplicated(routes, group: group)
         self.pools = PerEventLoop(group: group) { UpstreamConnectionPool(eventLoop: $0) }
         self.registry = LiveRegistry(group: group, observers: observers)
         self.clock = clock

@@ -11,15 +11,18 @@ import StreamGateTLS
 import Synchronization
 
 /// The proxy as a service: binds every configured listener, serves until graceful shutdown is requested, then
-/// stops accepting, lets responses in flight finish for up to `drainTimeout`, and closes what is left.
+/// stops accepting, lets responses in flight finish for up to `drainTimeout`, and closes what is left. `apply`
+/// switches it to a new configuration while it runs (a reload): new connections and new streams follow the new
+/// one at once, live streams and tunnels carry on untouched, in the same process.
 public final class ProxyServer: Service, Sendable {
-    private let config: StreamGateConfiguration
     private let group: any EventLoopGroup
     private let logger: Logger
     private let drainTimeout: Duration
     private let context: ProxyContext
     private let boundAddresses = AsyncBoundAddresses()
-    private let tlsContexts: [String: TLSContext]
+    private let listeners: ListenerSet
+    private let current: Mutex<ProxyGeneration>
+    private let reloads = ReloadQueue()
     private let draining = Atomic<Bool>(false)
 
     /// Resolves upstream addresses, builds the route table and the listeners' TLS contexts; throws when an upstream
@@ -31,24 +34,20 @@ public final class ProxyServer: Service, Sendable {
         drainTimeout: Duration = .seconds(10),
         observers: [any StreamObserver] = []
     ) throws {
-        self.config = config
+        let generation = try ProxyGeneration.build(number: 1, config: config)
         self.group = group
         self.logger = logger
         self.drainTimeout = drainTimeout
-        var groups: [String: UpstreamGroup] = [:]
-        for (index, upstream) in config.upstreams.enumerated() {
-            groups[upstream.name] = try UpstreamGroup.resolve(index: index, config: upstream)
-        }
-        let routes = config.routes.enumerated().compactMap { index, route -> Route? in
-            guard let upstream = groups[route.upstream] else { return nil }
-            return Route(index: index, config: route, upstream: upstream)
-        }
-        self.tlsContexts = try ListenerTLS.makeContexts(for: config)
-        self.context = ProxyContext(routes: RouteTable(routes: routes), group: group, observers: observers)
+        self.current = Mutex(generation)
+        self.context = ProxyContext(routes: generation.routes, group: group, observers: observers)
+        self.listeners = ListenerSet(group: group, context: context, logger: logger)
     }
 
     /// Every live connection and stream, as the admin view shows them.
     public var registry: LiveRegistry { context.registry }
+
+    /// The configuration new connections and streams get now.
+    public var generation: ProxyGeneration { current.withLock { $0 } }
 
     /// True from the moment a graceful shutdown starts: listeners close, `/healthz` answers 503.
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
@@ -59,28 +58,18 @@ public final class ProxyServer: Service, Sendable {
     }
 
     public func run() async throws {
-        var listeners: [any Channel] = []
         do {
-            for listener in config.listeners {
-                let channel: any Channel
-                do {
-                    channel = try await bind(listener)
-                } catch {
-                    throw BindError(listener: listener.name, address: "\(listener.address)", underlying: error)
-                }
-                listeners.append(channel)
-                let address = channel.localAddress.map(Self.describe) ?? "\(listener.address)"
-                logger.info("listener \(listener.name) listening on \(address)")
-                if let local = channel.localAddress {
-                    await boundAddresses.add(name: listener.name, address: local)
+            let bound = try await listeners.bindNew(generation)
+            for (name, address) in bound {
+                logger.info("listener \(name) listening on \(address.map(Self.describe) ?? "?")")
+                if let address {
+                    await boundAddresses.add(name: name, address: address)
                 }
             }
         } catch {
-            for channel in listeners {
-                try? await channel.close()
-            }
             await boundAddresses.finish()
-            throw error
+            // The startup error reads as the listener and the reason; the config key is for reloads.
+            throw StartupBindError(errors: error)
         }
         await boundAddresses.finish()
 
@@ -90,9 +79,9 @@ public final class ProxyServer: Service, Sendable {
         let registry = context.registry
         let open = await registry.connectionCount()
         logger.info("shutting down: no new connections; draining \(open) for up to \(drainTimeout.configText)")
-        for channel in listeners {
-            try? await channel.close()
-        }
+        await reloads.acquire()
+        await listeners.closeAll()
+        await reloads.release()
         await registry.fireAll(ChannelShouldQuiesceEvent())
         let deadline = ContinuousClock.now + drainTimeout
         while await registry.connectionCount() > 0 && ContinuousClock.now < deadline {
@@ -115,59 +104,78 @@ public final class ProxyServer: Service, Sendable {
         logger.info("stopped")
     }
 
-    private func bind(_ listener: ListenerConfig) async throws -> any Channel {
-        let registry = context.registry
-        let baseLogger = logger
-        let tlsContext = tlsContexts[listener.name]
-        let handshakeTimeout = TimeAmount(listener.tls?.handshakeTimeout ?? .seconds(10))
-        let pipeline = DownstreamPipeline(
-            proxy: context,
-            listener: listener,
-            scheme: tlsContext == nil ? "http" : "https"
-        )
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                let connection = registry.open(channel: channel, listener: listener.name)
-                var logger = baseLogger
-                logger[metadataKey: "listener"] = "\(listener.name)"
-                logger[metadataKey: "connection"] = "\(connection.id)"
-                if let peer = channel.remoteAddress {
-                    logger[metadataKey: "peer"] = "\(Self.describe(peer))"
-                }
-                return channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ConnectionTrafficCounter(connection: connection))
-                    // Closes connections that carry no stream and send nothing (keep-alive, like nginx's 75 s).
-                    try sync.addHandler(IdleStateHandler(readTimeout: Self.idleConnectionTimeout))
-                    if let tlsContext {
-                        try sync.addHandler(
-                            TLSServerHandler(context: tlsContext, handshakeTimeout: handshakeTimeout, logger: logger)
-                        )
-                        try sync.addHandler(
-                            ALPNProtocolSwitch(pipeline: pipeline, connection: connection, logger: logger)
-                        )
-                    } else {
-                        try sync.addHandler(
-                            CleartextProtocolSniffer(pipeline: pipeline, connection: connection, logger: logger)
-                        )
-                    }
-                }
-            }
-            .bind(host: listener.address.host, port: listener.address.port)
-            .get()
+    /// Switches to `config` (a reload): builds the next generation (resolving upstreams, loading certificates),
+    /// binds listeners it adds, then hands every event loop the new route table, points kept listeners at their
+    /// new settings and closes the listeners it drops. Nothing changes when any step before the switch fails: the
+    /// errors are thrown, each at its config key. Reloads run one at a time, in the order asked.
+    public func apply(_ config: StreamGateConfiguration) async throws(ConfigErrors) -> ProxyGeneration {
+        await reloads.acquire()
+        do throws(ConfigErrors) {
+            let next = try await switchTo(config)
+            await reloads.release()
+            return next
+        } catch {
+            await reloads.release()
+            throw error
+        }
     }
 
-    /// How long a downstream connection with no stream in flight may stay silent before it is closed.
-    static let idleConnectionTimeout = TimeAmount.seconds(75)
+    private func switchTo(_ config: StreamGateConfiguration) async throws(ConfigErrors) -> ProxyGeneration {
+        guard !isDraining else {
+            throw ConfigErrors(errors: [
+                ConfigError(file: config.sourcePath, line: nil, keyPath: "", message: "not applied: shutting down")
+            ])
+        }
+        let next = try ProxyGeneration.build(number: generation.number + 1, config: config)
+        let added = try await listeners.bindNew(next)
+        await context.routes.replace(with: next.routes)
+        let removed = await listeners.retarget(next)
+        current.withLock { $0 = next }
+        for (name, address) in added {
+            logger.info("listener \(name) listening on \(address.map(Self.describe) ?? "?")")
+        }
+        for name in removed {
+            logger.info("listener \(name) removed: no longer accepting; its open connections stay until they end")
+        }
+        return next
+    }
 
     /// `127.0.0.1:8080` / `[::1]:8080`.
     public static func describe(_ address: SocketAddress) -> String {
         guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// A listener could not bind at start: the bind errors without the config location (`listener public: cannot
+/// bind 0.0.0.0:443: address already in use`).
+struct StartupBindError: Error, CustomStringConvertible {
+    var errors: ConfigErrors
+
+    var description: String {
+        errors.errors.map(\.message).joined(separator: "; ")
+    }
+}
+
+/// One at a time, first come first served: the reloads (and the shutdown's closing of the listeners).
+actor ReloadQueue {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            busy = false
+        } else {
+            waiters.removeFirst().resume()
+        }
     }
 }
 

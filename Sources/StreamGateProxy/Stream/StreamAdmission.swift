@@ -50,10 +50,11 @@ enum AdmissionDecision {
 /// The one path from a request head to a decision, for both protocols: parse and check the target, find the
 /// route (404 when none), check a WebSocket handshake and its Origin, build the head sent upstream.
 struct StreamAdmission {
-    let routes: RouteTable
     let rewriter: RequestHeaderRewriter
 
-    func admit(_ request: AdmissionRequest) -> AdmissionDecision {
+    /// The decision for `request` under `routes`, the table its event loop holds when the request arrives (so a
+    /// reload applies to the next request on a connection that is already open).
+    func admit(_ request: AdmissionRequest, routes: RouteTable) -> AdmissionDecision {
         if request.method == .CONNECT && !request.isWebSocket {
             let reason = request.connectProtocol.map { "CONNECT for \($0) is not supported" } ?? "CONNECT is not supported"
             return .local(.notImplemented, reason: reason)

@@ -12,10 +12,11 @@ final class UpstreamConnectionPool {
     private var expiryTask: Scheduled<Void>?
     private var expiryDeadline: NIODeadline?
 
-    /// Keyed by upstream name, so state survives a reload that reorders the upstreams.
+    /// Keyed by upstream name and server address, so a reload that reorders upstreams or changes a server list
+    /// never hands a stream a connection to a server its upstream no longer has at that position.
     private struct PoolKey: Hashable {
         var group: String
-        var server: Int
+        var server: String
     }
 
     init(eventLoop: any EventLoop) {
@@ -37,7 +38,7 @@ final class UpstreamConnectionPool {
 
     /// An idle pooled connection to `server` of `group`, if one is still open.
     func takeIdle(group: UpstreamGroup, server: Int) -> UpstreamConnection? {
-        let key = PoolKey(group: group.name, server: server)
+        let key = PoolKey(group: group.name, server: group.addressTexts[server])
         while var list = idle[key], let connection = list.popLast() {
             idle[key] = list
             if connection.isActive {
@@ -74,7 +75,7 @@ final class UpstreamConnectionPool {
     func release(_ connection: UpstreamConnection, group: UpstreamGroup) {
         connection.handler.delegate = nil
         guard connection.isActive else { return }
-        let key = PoolKey(group: group.name, server: connection.serverIndex)
+        let key = PoolKey(group: group.name, server: group.addressTexts[connection.serverIndex])
         var list = idle[key, default: []]
         guard list.count < group.config.maxIdleConnections else {
             connection.close()

@@ -1,7 +1,7 @@
 import NIOCore
 import StreamGateConfig
 
-/// A configured upstream: its servers with their addresses resolved once at start, and its connection settings.
+/// A configured upstream: its servers with their addresses resolved when the configuration was loaded, and its connection settings.
 /// Immutable and shared by every event loop; the round-robin cursor and the pooled connections live per event loop
 /// in `UpstreamConnectionPool`.
 public final class UpstreamGroup: Sendable {
@@ -20,12 +20,4 @@ public final class UpstreamGroup: Sendable {
     }
 
     public var name: String { config.name }
-
-    /// Resolves every server of `config` (a blocking lookup for host names; run once at start).
-    public static func resolve(index: Int, config: UpstreamConfig) throws -> UpstreamGroup {
-        let addresses = try config.servers.map { server in
-            try SocketAddress.makeAddressResolvingHost(server.host, port: server.port)
-        }
-        return UpstreamGroup(index: index, config: config, addresses: addresses)
-    }
 }
