@@ -12,6 +12,8 @@ public struct StreamGateConfiguration: Sendable, Equatable {
     public var accessLog: AccessLogConfig?
     public var upstreams: [UpstreamConfig]
     public var routes: [RouteConfig]
+    /// How a shutdown (SIGTERM, SIGINT) ends what is open.
+    public var drain: DrainConfig
 
     public init(
         sourcePath: String,
@@ -20,7 +22,8 @@ public struct StreamGateConfiguration: Sendable, Equatable {
         log: LogConfig = LogConfig(),
         accessLog: AccessLogConfig? = nil,
         upstreams: [UpstreamConfig],
-        routes: [RouteConfig]
+        routes: [RouteConfig],
+        drain: DrainConfig = DrainConfig()
     ) {
         self.sourcePath = sourcePath
         self.listeners = listeners
@@ -29,6 +32,7 @@ public struct StreamGateConfiguration: Sendable, Equatable {
         self.accessLog = accessLog
         self.upstreams = upstreams
         self.routes = routes
+        self.drain = drain
     }
 
     /// The upstream with this name, if any.
@@ -193,6 +197,35 @@ public struct AdminConfig: Sendable, Equatable {
     public init(address: HostPort, token: String? = nil) {
         self.address = address
         self.token = token
+    }
+}
+
+/// The drain on SIGTERM or SIGINT: how long it may take, over how long event streams and WebSockets are ended (so
+/// their clients reconnect elsewhere in a trickle, not a herd), the reconnection delay event streams are told, and
+/// the Close code WebSocket clients get.
+public struct DrainConfig: Sendable, Equatable {
+    /// At most this long from the signal to exit; what is still open then is closed.
+    public var timeout: Duration
+    /// Event streams and WebSockets open at the signal are ended one after another, evenly over this long.
+    public var spread: Duration
+    /// Sent to every event stream at the signal as `retry:` (each stream its own value, from half to one and a
+    /// half times this, so the reconnects spread too); nil (`0s`) sends none.
+    public var sseRetry: Duration?
+    /// The Close code WebSocket clients get (1012, service restart, by default); the upstream side gets 1001.
+    public var webSocketCloseCode: Int
+
+    public static let defaultTimeout: Duration = .seconds(30)
+
+    public init(
+        timeout: Duration = DrainConfig.defaultTimeout,
+        spread: Duration = .seconds(10),
+        sseRetry: Duration? = .seconds(2),
+        webSocketCloseCode: Int = 1012
+    ) {
+        self.timeout = timeout
+        self.spread = spread
+        self.sseRetry = sseRetry
+        self.webSocketCloseCode = webSocketCloseCode
     }
 }
 

@@ -32,7 +32,7 @@ struct ProxyRuntime {
 
     /// Called once the proxy (and the admin endpoint, when configured) has bound its addresses.
     func run(
-        drainTimeout: Duration,
+        drainTimeout: Duration?,
         onBound: @escaping @Sendable (ProxyServer, AdminServer?) async -> Void = { _, _ in }
     ) async throws {
         let metrics = MetricsExporter()

@@ -21,8 +21,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log format: text or json (default: the config's log.format).")
     var logFormat: LogFormat?
 
-    @Option(help: "On shutdown, how long responses in flight may take to finish, in seconds.")
-    var drainSeconds: Int = 10
+    @Option(help: "On shutdown, how long the drain may take, in seconds (default: the config's drain.timeout).")
+    var drainSeconds: Int?
 
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int = System.coreCount
@@ -39,7 +39,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let started = try ProxyRuntime(config: config, group: group, logger: logger)
             runtime = started
-            try await started.run(drainTimeout: .seconds(max(0, drainSeconds)))
+            try await started.run(drainTimeout: drainSeconds.map { .seconds(max(0, $0)) })
         } catch {
             logger.critical("streamgate stopped: \(error)")
             try? await group.shutdownGracefully()

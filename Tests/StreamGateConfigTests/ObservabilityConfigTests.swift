@@ -99,3 +99,38 @@ final class ObservabilityConfigTests: XCTestCase {
         )
     }
 }
+
+/// The `drain` block: defaults, every value, and each bad one at its line.
+final class DrainConfigTests: XCTestCase {
+    private func load(_ drain: String) throws(ConfigErrors) -> StreamGateConfiguration {
+        try ConfigLoader.load(yaml: exampleYAML + "\ndrain: \(drain)\n", sourcePath: "conf/drain.yaml")
+    }
+
+    func testDefaultsAndEveryValue() throws {
+        XCTAssertEqual(try ConfigLoader.load(yaml: exampleYAML, sourcePath: "x.yaml").drain, DrainConfig())
+        XCTAssertEqual(
+            try load("{ timeout: 1m, spread: 20s, sse_retry: 500ms, websocket_close_code: 4001 }").drain,
+            DrainConfig(timeout: .seconds(60), spread: .seconds(20), sseRetry: .milliseconds(500), webSocketCloseCode: 4001)
+        )
+        XCTAssertEqual(try load("{ timeout: 6s }").drain.spread, .seconds(3), "spread defaults to half a short timeout")
+        XCTAssertNil(try load("{ sse_retry: 0s }").drain.sseRetry, "0s sends no retry")
+    }
+
+    func testBadValuesAreErrorsAtTheirKeys() {
+        for (drain, key, message) in [
+            ("{ timeout: 5s, spread: 10s }", "drain.spread", "must not be longer than drain.timeout (5s)"),
+            ("{ websocket_close_code: 1006 }", "drain.websocket_close_code", "1006 is not a Close code"),
+            ("{ websocket_close_code: 999 }", "drain.websocket_close_code", "999 is not a Close code"),
+            ("{ sse_retry: 1500us }", "drain.sse_retry", "must be a whole number of milliseconds"),
+            ("{ timeout: soon }", "drain.timeout", "invalid duration"),
+            ("{ jitter: 1s }", "drain.jitter", "unknown key"),
+        ] {
+            XCTAssertThrowsError(try load(drain), drain) { error in
+                let errors = (error as? ConfigErrors)?.errors ?? []
+                XCTAssertEqual(errors.map(\.keyPath), [key], "\(drain): \(errors)")
+                XCTAssertTrue(errors.first?.message.contains(message) ?? false, "\(drain): \(errors)")
+                XCTAssertNotNil(errors.first?.line, "\(drain): no line")
+            }
+        }
+    }
+}

@@ -70,18 +70,6 @@ final class ConfigReloadTests: AdminTestCase {
         XCTAssertTrue(applied, "generation \(generation) was not applied; log:\n\(proxy.log)")
     }
 
-    /// The `id:` values of an event stream's text, in order.
-    private static func eventIDs(in text: String) -> [Int] {
-        text.split(separator: "\n").compactMap { line in
-            line.hasPrefix("id: ") ? Int(line.dropFirst(4)) : nil
-        }
-    }
-
-    /// Whether `ids` is exactly 1, 2, 3, ... (no event lost, none twice).
-    private static func isUnbroken(_ ids: [Int]) -> Bool {
-        ids.enumerated().allSatisfy { $0.offset + 1 == $0.element }
-    }
-
     func testReloadUnderLoadLeavesLiveStreamsUntouchedAndAppliesToNewOnes() throws {
         let other = try startOrigin()
         let (origin, initial, proxy) = try startReloadable()
@@ -106,7 +94,7 @@ final class ConfigReloadTests: AdminTestCase {
         let quietBefore = try CurlStream(["-N", "-s", "http://127.0.0.1:\(plain)/sse-split?count=1&pause=0"])
         defer { quietBefore.kill() }
         XCTAssertTrue(
-            client.waitForStream(streams[499], timeout: 20) { Self.eventIDs(in: String(decoding: $0.data, as: UTF8.self)).count >= 3 },
+            client.waitForStream(streams[499], timeout: 20) { EventStreamText.ids(in: String(decoding: $0.data, as: UTF8.self)).count >= 3 },
             "the 500th stream never got its third event"
         )
         XCTAssertTrue(Wait.until(timeout: 15) { sockets.events.named("open").count == 50 }, sockets.transcript)
@@ -142,14 +130,14 @@ final class ConfigReloadTests: AdminTestCase {
         var broken: [String] = []
         for (index, id) in streams.enumerated() {
             let state = client.stream(id)
-            let ids = Self.eventIDs(in: String(decoding: state.data, as: UTF8.self))
-            if !Self.isUnbroken(ids) || state.ended || state.resetCode != nil || state.data.count <= receivedBefore[index] {
+            let ids = EventStreamText.ids(in: String(decoding: state.data, as: UTF8.self))
+            if !EventStreamText.isUnbroken(ids) || state.ended || state.resetCode != nil || state.data.count <= receivedBefore[index] {
                 broken.append("stream \(id): ended \(state.ended), reset \(state.resetCode.map(String.init) ?? "-"), ids \(ids)")
             }
         }
         XCTAssertEqual(broken, [], "\(broken.count) of 500 streams broke across the reload")
-        let tlsIDs = Self.eventIDs(in: overTLS.lines.map(\.text).joined(separator: "\n"))
-        XCTAssertTrue(Self.isUnbroken(tlsIDs) && tlsIDs.count >= 15, "TLS stream ids: \(tlsIDs)")
+        let tlsIDs = EventStreamText.ids(in: overTLS.lines.map(\.text).joined(separator: "\n"))
+        XCTAssertTrue(EventStreamText.isUnbroken(tlsIDs) && tlsIDs.count >= 15, "TLS stream ids: \(tlsIDs)")
         XCTAssertNotNil(sockets.waitForEvent("done", timeout: 15), sockets.transcript)
         let survivors = sockets.events.named("still_open")
         XCTAssertEqual(survivors.count, 50, sockets.transcript)
@@ -218,8 +206,8 @@ final class ConfigReloadTests: AdminTestCase {
         XCTAssertTrue(metrics.contains("streamgate_config_reloads_total{result=\"failed\"} 4"), metrics)
         XCTAssertTrue(metrics.contains("streamgate_config_generation 1"), metrics)
         XCTAssertTrue(stream.waitForLines(timeout: 5) { $0.contains { $0.text == "id: 8" } }, "the stream stalled")
-        let ids = Self.eventIDs(in: stream.lines.map(\.text).joined(separator: "\n"))
-        XCTAssertTrue(Self.isUnbroken(ids), "\(ids)")
+        let ids = EventStreamText.ids(in: stream.lines.map(\.text).joined(separator: "\n"))
+        XCTAssertTrue(EventStreamText.isUnbroken(ids), "\(ids)")
         XCTAssertEqual(stream.waitForExit(timeout: 0), nil, "the stream ended")
     }
 
@@ -248,8 +236,8 @@ final class ConfigReloadTests: AdminTestCase {
         XCTAssertEqual(refused.exitCode, 7, "curl exit \(refused.exitCode): plain still accepts")
         let before = onPlain.lines.count
         XCTAssertTrue(onPlain.waitForLines(timeout: 5) { $0.count >= before + 6 }, "the stream on the removed listener stopped")
-        let ids = Self.eventIDs(in: onPlain.lines.map(\.text).joined(separator: "\n"))
-        XCTAssertTrue(Self.isUnbroken(ids), "\(ids)")
+        let ids = EventStreamText.ids(in: onPlain.lines.map(\.text).joined(separator: "\n"))
+        XCTAssertTrue(EventStreamText.isUnbroken(ids), "\(ids)")
         XCTAssertEqual(try Curl.fetch("http://127.0.0.1:\(added)/hello").status, 200)
     }
 }

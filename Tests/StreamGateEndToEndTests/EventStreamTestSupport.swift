@@ -54,3 +54,25 @@ extension EndToEndTestCase {
         return (response, Date().timeIntervalSince(started))
     }
 }
+
+/// Fields read out of an event stream's raw text.
+enum EventStreamText {
+    /// The `id:` values, in order.
+    static func ids(in text: String) -> [Int] {
+        values(of: "id: ", in: text)
+    }
+
+    /// The `retry:` values, in order.
+    static func retries(in text: String) -> [Int] {
+        values(of: "retry: ", in: text)
+    }
+
+    /// Whether `ids` is exactly 1, 2, 3, ... (no event lost, none twice).
+    static func isUnbroken(_ ids: [Int]) -> Bool {
+        ids.enumerated().allSatisfy { $0.offset + 1 == $0.element }
+    }
+
+    private static func values(of prefix: String, in text: String) -> [Int] {
+        text.split(separator: "\n").compactMap { $0.hasPrefix(prefix) ? Int($0.dropFirst(prefix.count)) : nil }
+    }
+}

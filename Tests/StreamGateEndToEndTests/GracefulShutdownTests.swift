@@ -8,8 +8,8 @@ import StreamGateTestSupport
 import XCTest
 
 /// Graceful shutdown of `streamgate run --drain-seconds N`: SIGTERM (or SIGINT) closes the listeners at once, lets
-/// streams in flight finish during the drain period (HTTP/2 clients get GOAWAY NO_ERROR), closes what is still open at
-/// its end, and the process exits 0.
+/// responses in flight finish during the drain (HTTP/2 clients get GOAWAY NO_ERROR), ends endless event streams at
+/// their slot in the first half of it (after a `retry:`), and the process exits 0.
 final class GracefulShutdownTests: TLSTestCase {
     private let drainingProxies = DrainingProxies()
 
@@ -82,7 +82,7 @@ final class GracefulShutdownTests: TLSTestCase {
         XCTAssertLessThan(exit.at.timeIntervalSince(signalled), 3, "waited for the drain period with nothing open")
     }
 
-    func testEndlessEventStreamIsClosedAtTheEndOfTheDrainPeriod() throws {
+    func testEndlessEventStreamEndsCleanlyAtItsDrainSlot() throws {
         try assertEndlessEventStreamClosedAfterDrain(signal: SIGTERM)
     }
 
@@ -90,8 +90,9 @@ final class GracefulShutdownTests: TLSTestCase {
         try assertEndlessEventStreamClosedAfterDrain(signal: SIGINT)
     }
 
-    /// `/sse` without count over HTTP/1.1, `--drain-seconds 1`: events keep flowing during the drain period, curl's
-    /// stream ends about 1 s after `signal`, and the proxy exits 0 soon after.
+    /// `/sse` without count over HTTP/1.1, `--drain-seconds 1` (so a spread of 0.5 s): events keep flowing until the
+    /// stream's slot, it gets a `retry:` (1-3 s around the default 2 s) and ends cleanly about 0.5 s after `signal`,
+    /// and the proxy exits 0 at once.
     private func assertEndlessEventStreamClosedAfterDrain(
         signal: Int32,
         file: StaticString = #filePath,
@@ -110,14 +111,17 @@ final class GracefulShutdownTests: TLSTestCase {
         XCTAssertNotNil(exitCode, "curl's stream still open 5 s after the signal", file: file, line: line)
         // An event stream ends cleanly at a boundary (terminating chunk), so EventSource simply reconnects.
         XCTAssertEqual(exitCode, 0, "event stream cut instead of ended cleanly: \(curl.stderr)", file: file, line: line)
-        XCTAssertGreaterThanOrEqual(ended, 0.8, "stream closed before the drain period ended", file: file, line: line)
-        XCTAssertLessThan(ended, 3, "stream closed \(ended) s after the signal", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(ended, 0.4, "stream closed before its drain slot", file: file, line: line)
+        XCTAssertLessThan(ended, 2, "stream closed \(ended) s after the signal", file: file, line: line)
+        let retries = curl.lines.compactMap { $0.text.hasPrefix("retry: ") ? Int($0.text.dropFirst(7)) : nil }
+        XCTAssertEqual(retries.count, 1, "retry fields: \(retries)", file: file, line: line)
+        XCTAssertTrue(retries.allSatisfy { (1000...3000).contains($0) }, "retry \(retries)", file: file, line: line)
         let events = curl.lines.compactMap { received in
             OriginEvent.parse(dataLine: received.text).map { ($0, received.arrivedAt) }
         }
         XCTAssertEqual(events.map(\.0.seq), Array(1...max(1, events.count)), "events lost", file: file, line: line)
         let drainStart = signalled.timeIntervalSince1970 * 1000
-        let duringDrain = events.filter { $0.1 > drainStart + 500 }.count
+        let duringDrain = events.filter { $0.1 > drainStart + 200 }.count
         XCTAssertGreaterThan(duringDrain, 0, "no event reached curl in the drain period", file: file, line: line)
         let exit = try XCTUnwrap(proxy.waitForExit(timeout: 3), "proxy still running", file: file, line: line)
         XCTAssertEqual(exit.result.exitCode, 0, exit.result.stderr, file: file, line: line)
@@ -140,7 +144,8 @@ final class GracefulShutdownTests: TLSTestCase {
 }
 
 /// The same shutdown for WebSocket tunnels (HTTP/1.1 Upgrade, cleartext and TLS): a tunnel open at SIGTERM keeps
-/// carrying messages during the drain period, then both peers get Close 1001 and the proxy exits 0.
+/// carrying messages until its drain slot, then the client gets Close 1012 (service restart), the upstream 1001,
+/// and the proxy exits 0.
 final class WebSocketGracefulShutdownTests: WebSocketTestCase {
     private let drainingProxies = DrainingProxies()
 
@@ -149,15 +154,15 @@ final class WebSocketGracefulShutdownTests: WebSocketTestCase {
         super.tearDown()
     }
 
-    func testCleartextTunnelGetsClose1001AfterTheDrainPeriod() throws {
-        try assertTunnelClosedWith1001AfterDrain(listener: .plain, secure: false)
+    func testCleartextTunnelGetsClose1012AtItsDrainSlot() throws {
+        try assertTunnelClosedAtItsDrainSlot(listener: .plain, secure: false)
     }
 
-    func testTLSTunnelGetsClose1001AfterTheDrainPeriod() throws {
-        try assertTunnelClosedWith1001AfterDrain(listener: try tlsListener("secure"), secure: true)
+    func testTLSTunnelGetsClose1012AtItsDrainSlot() throws {
+        try assertTunnelClosedAtItsDrainSlot(listener: try tlsListener("secure"), secure: true)
     }
 
-    private func assertTunnelClosedWith1001AfterDrain(
+    private func assertTunnelClosedAtItsDrainSlot(
         listener: ProxyConfigText.Listener,
         secure: Bool,
         file: StaticString = #filePath,
@@ -174,10 +179,10 @@ final class WebSocketGracefulShutdownTests: WebSocketTestCase {
         let signalled = proxy.send(SIGTERM).timeIntervalSince1970
         let closed = client.waitForEvent("closed", timeout: 5)
 
-        XCTAssertEqual(closed?.int("code"), 1001, "client events: \(client.events)", file: file, line: line)
+        XCTAssertEqual(closed?.int("code"), 1012, "client events: \(client.events)", file: file, line: line)
         let closedAfter = (closed?.time ?? .infinity) - signalled
-        XCTAssertGreaterThanOrEqual(closedAfter, 0.8, "closed before the drain period ended", file: file, line: line)
-        XCTAssertLessThan(closedAfter, 3, "client closed \(closedAfter) s after SIGTERM", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(closedAfter, 0.4, "closed before its drain slot", file: file, line: line)
+        XCTAssertLessThan(closedAfter, 2, "client closed \(closedAfter) s after SIGTERM", file: file, line: line)
         let upstreamClosed = echo.peer.waitForEvent("closed", timeout: 3) { $0["path"] == "/drain" }
         XCTAssertEqual(upstreamClosed?.int("code"), 1001, "upstream: \(echo.peer.events)", file: file, line: line)
         let upstreamClosedAfter = (upstreamClosed?.time ?? .infinity) - signalled
@@ -231,14 +236,14 @@ private final class DrainingProxies {
 
 extension ProxyProcess {
     /// Sends `signal` to the proxy's PID; returns when it was sent.
-    fileprivate func send(_ signal: Int32) -> Date {
+    func send(_ signal: Int32) -> Date {
         let now = Date()
         _ = kill(processIdentifier, signal)
         return now
     }
 
     /// Waits up to `timeout` seconds for the proxy to exit by itself; how it ended and when, or nil if still running.
-    fileprivate func waitForExit(timeout: TimeInterval) -> (result: ProcessResult, at: Date)? {
+    func waitForExit(timeout: TimeInterval) -> (result: ProcessResult, at: Date)? {
         guard Wait.until(timeout: timeout, interval: 0.01, { !isRunning }) else { return nil }
         let at = Date()
         return (stop(timeout: 1), at)
@@ -246,7 +251,7 @@ extension ProxyProcess {
 }
 
 /// A blocking child-process run (e.g. `Nghttp.nghttp`) on its own thread, so the test can act while it runs.
-private final class BackgroundRun: @unchecked Sendable {
+final class BackgroundRun: @unchecked Sendable {
     private let lock = NSLock()
     private var outcome: Result<ProcessResult, any Error>?
 

@@ -2,7 +2,7 @@
 /// strings. `ConfigValidator` turns it into `StreamGateConfiguration`. The coding keys are the YAML contract.
 struct RawConfiguration: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case version, listeners, admin, upstreams, routes, log
+        case version, listeners, admin, upstreams, routes, log, drain
         case accessLog = "access_log"
     }
 
@@ -13,10 +13,12 @@ struct RawConfiguration: RawSection {
     var accessLog: RawAccessLog?
     var upstreams: RawList<RawUpstream>?
     var routes: RawList<RawRoute>?
+    var drain: RawDrain?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         version = reader.value(.version)
+        drain = reader.value(.drain)
         listeners = reader.value(.listeners)
         admin = reader.value(.admin)
         log = reader.value(.log)
@@ -282,5 +284,26 @@ struct RawWebSocket: RawSection {
         upstreamPingInterval = reader.value(.upstreamPingInterval)
         maxLifetime = reader.value(.maxLifetime)
         allowedOrigins = reader.value(.allowedOrigins)
+    }
+}
+
+struct RawDrain: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case timeout, spread
+        case sseRetry = "sse_retry"
+        case webSocketCloseCode = "websocket_close_code"
+    }
+
+    var timeout: String?
+    var spread: String?
+    var sseRetry: String?
+    var webSocketCloseCode: Int?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        timeout = reader.value(.timeout)
+        spread = reader.value(.spread)
+        sseRetry = reader.value(.sseRetry)
+        webSocketCloseCode = reader.value(.webSocketCloseCode)
     }
 }

@@ -49,7 +49,7 @@ extension ConfigValidator {
 
     /// The reconnection delay sent as `retry: <milliseconds>`, or nil after reporting one that is invalid, under
     /// 1ms or not a whole number of milliseconds.
-    private mutating func retryDelay(_ text: String, at path: ConfigKeyPath) -> Duration? {
+    mutating func retryDelay(_ text: String, at path: ConfigKeyPath) -> Duration? {
         guard let delay = duration(text, at: path, default: .zero) else {
             return nil
         }

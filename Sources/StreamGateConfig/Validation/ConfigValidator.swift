@@ -35,6 +35,7 @@ struct ConfigValidator {
         }
         let upstreams = validateUpstreams(raw.upstreams, at: .root.appending("upstreams"))
         let routes = validateRoutes(raw.routes, at: .root.appending("routes"), upstreams: raw.upstreams)
+        let drain = validateDrain(raw.drain, at: .root.appending("drain"))
         return StreamGateConfiguration(
             sourcePath: sourcePath,
             listeners: listeners,
@@ -42,7 +43,8 @@ struct ConfigValidator {
             log: log ?? LogConfig(),
             accessLog: accessLog,
             upstreams: upstreams,
-            routes: routes
+            routes: routes,
+            drain: drain ?? DrainConfig()
         )
     }
 

@@ -40,6 +40,12 @@ final class LiveConnection {
         streams[id] = stream
     }
 
+    /// The drain slot of a stream that became an event stream or a WebSocket after a drain started; nil while
+    /// no drain runs.
+    func lateDrainSlot(now: NIODeadline) -> DrainSlot? {
+        registry.drainPlan?.lateSlot(now: now)
+    }
+
     /// The stream under `id` ended: counted in the totals of its loop and told to the observers, with its last
     /// snapshot. A stream that hands over to a tunnel does not end: the tunnel calls `streamStarted` with the same
     /// id.

@@ -1,4 +1,5 @@
 import NIOCore
+import StreamGateConfig
 import Synchronization
 
 /// Every live downstream connection and stream of the process, kept per event loop (`LoopRegistry`): what the
@@ -75,6 +76,14 @@ public final class LiveRegistry: Sendable {
     /// Connection `id` with its streams, if open; only that connection is copied.
     public func snapshot(connection id: UInt64) async -> ConnectionSnapshot? {
         await loops.visitAll { registry in registry.connections[id]?.snapshot(now: .now()) }.compactMap { $0 }.first
+    }
+
+    /// Starts a drain on every loop (see `DrainPlan`); returns how many event streams and WebSockets got a slot.
+    func drain(_ config: DrainConfig, spread: Duration) async -> Int {
+        let startedAt = NIODeadline.now()
+        return await loops.visitAll { registry in
+            registry.drain(DrainPlan(config: config, spread: spread, startedAt: startedAt))
+        }.reduce(0, +)
     }
 
     /// How many downstream connections are open.

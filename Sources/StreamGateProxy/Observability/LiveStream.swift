@@ -13,4 +13,7 @@ protocol LiveStream: AnyObject {
     /// The connection is about to close: an event stream ends at its next boundary, a WebSocket gets Close 1001,
     /// anything else is left to the close.
     func serverGoingAway(outcome: StreamOutcome)
+    /// A drain started: an event stream gets its `retry:` and ends at its next boundary after `slot.endAt`, a
+    /// WebSocket gets Close `slot.webSocketCloseCode` then; anything else is left to finish (or to the timeout).
+    func drain(_ slot: DrainSlot)
 }

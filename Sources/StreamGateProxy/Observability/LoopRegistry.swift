@@ -7,6 +7,8 @@ final class LoopRegistry {
     private(set) var connections: [UInt64: LiveConnection] = [:]
     var totals = RegistryTotals()
     let observers: [any StreamObserver]
+    /// Set once a drain has started on this loop.
+    private(set) var drainPlan: DrainPlan?
 
     init(observers: [any StreamObserver]) {
         self.observers = observers
@@ -22,6 +24,31 @@ final class LoopRegistry {
             totals.connectionClosed(bytesIn: connection.bytesIn, bytesOut: connection.bytesOut)
         }
         return connection
+    }
+
+    /// Starts the drain of this loop: the event streams get slots spread over the window in connection and
+    /// stream order, and so do the WebSockets, each kind over the whole window; returns how many streams got one.
+    func drain(_ plan: DrainPlan) -> Int {
+        drainPlan = plan
+        var eventStreams: [any LiveStream] = []
+        var webSockets: [any LiveStream] = []
+        for id in connections.keys.sorted() {
+            guard let connection = connections[id] else { continue }
+            for streamID in connection.streams.keys.sorted() {
+                guard let stream = connection.streams[streamID] else { continue }
+                switch stream.counters.kind {
+                case .sse: eventStreams.append(stream)
+                case .websocket: webSockets.append(stream)
+                case .http: break
+                }
+            }
+        }
+        for streams in [eventStreams, webSockets] {
+            for (index, stream) in streams.enumerated() {
+                stream.drain(plan.slot(index: index, of: streams.count))
+            }
+        }
+        return eventStreams.count + webSockets.count
     }
 
     func streamEnded(_ finished: FinishedStream) {

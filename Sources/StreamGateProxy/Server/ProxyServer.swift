@@ -11,13 +11,16 @@ import StreamGateTLS
 import Synchronization
 
 /// The proxy as a service: binds every configured listener, serves until graceful shutdown is requested, then
-/// stops accepting, lets responses in flight finish for up to `drainTimeout`, and closes what is left. `apply`
+/// drains (the `drain` block of the config serving then): stops accepting, sends HTTP/2 GOAWAY and HTTP/1.1
+/// `Connection: close`, ends event streams (after a `retry:`) and WebSockets (Close 1012) spread over
+/// `drain.spread`, lets other responses finish, and at `drain.timeout` closes what is left. `apply`
 /// switches it to a new configuration while it runs (a reload): new connections and new streams follow the new
 /// one at once, live streams and tunnels carry on untouched, in the same process.
 public final class ProxyServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let drainTimeout: Duration
+    /// Overrides `drain.timeout` of the config (the command line's `--drain-seconds`).
+    private let drainTimeout: Duration?
     private let context: ProxyContext
     private let boundAddresses = AsyncBoundAddresses()
     private let listeners: ListenerSet
@@ -31,7 +34,7 @@ public final class ProxyServer: Service, Sendable {
         config: StreamGateConfiguration,
         group: any EventLoopGroup,
         logger: Logger,
-        drainTimeout: Duration = .seconds(10),
+        drainTimeout: Duration? = nil,
         observers: [any StreamObserver] = []
     ) throws {
         let generation = try ProxyGeneration.build(number: 1, config: config)
@@ -77,19 +80,30 @@ public final class ProxyServer: Service, Sendable {
         draining.store(true, ordering: .relaxed)
 
         let registry = context.registry
+        let drain = generation.config.drain
+        let timeout = drainTimeout ?? drain.timeout
+        // A shorter timeout from the command line pulls the spread in with it: the last stream still ends first.
+        let spread = drainTimeout.map { min(drain.spread, $0 / 2) } ?? drain.spread
         let open = await registry.connectionCount()
-        logger.info("shutting down: no new connections; draining \(open) for up to \(drainTimeout.configText)")
         await reloads.acquire()
         await listeners.closeAll()
         await reloads.release()
         await registry.fireAll(ChannelShouldQuiesceEvent())
-        let deadline = ContinuousClock.now + drainTimeout
+        let longLived = await registry.drain(drain, spread: spread)
+        logger.info(
+            "shutting down: no new connections; draining \(open) connections for up to \(timeout.configText); \(longLived) event streams and WebSockets end over \(spread.configText)"
+        )
+        let deadline = ContinuousClock.now + timeout
         while await registry.connectionCount() > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        let remaining = await registry.connectionCount()
-        if remaining > 0 {
-            logger.info("closing \(remaining) connections still open after the drain period")
+        let remaining = await registry.aggregate()
+        let remainingConnections = remaining.connections.values.reduce(0, +)
+        if remainingConnections > 0 {
+            let streams = remaining.streams.values.reduce(0, +)
+            logger.warning(
+                "drain timeout (\(timeout.configText)): closing \(remainingConnections) connections with \(streams) streams still open"
+            )
             await registry.fireAll(ProxyGoingAwayEvent())
             try? await Task.sleep(for: .milliseconds(200))
             await registry.closeAll()

@@ -38,4 +38,8 @@ extension ProxyStream: LiveStream {
     func endGracefully(outcome: StreamOutcome) {
         perform(machine.endGracefully(outcome: outcome))
     }
+
+    func drain(_ slot: DrainSlot) {
+        perform(machine.drain(slot, now: clock.now(), allocator: ByteBufferAllocator()))
+    }
 }

@@ -216,6 +216,9 @@ extension ProxyStream: UpstreamResponseDelegate {
         let now = clock.now()
         let latency = machine.phase == .awaitingHead ? machine.responseHeadLatency(now: now) : nil
         perform(machine.responseHeadReceived(head, now: now, allocator: allocator))
+        if machine.kind == .sse, let slot = connection?.lateDrainSlot(now: now) {
+            drain(slot)
+        }
         if let latency {
             connection?.responseHeadArrived(route: route.label, latency: latency)
         }

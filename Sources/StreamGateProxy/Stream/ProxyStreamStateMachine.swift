@@ -36,6 +36,8 @@ struct ProxyStreamStateMachine {
         case idle
         case maxLifetime
         case heartbeat
+        /// The stream's end time in a drain (`DrainSlot`).
+        case drain
     }
 
     private(set) var state = State.idle
@@ -57,6 +59,10 @@ struct ProxyStreamStateMachine {
     private(set) var eventStream: EventStreamSession?
     /// Why the stream ends at its next event boundary, once that was asked for.
     private var pendingEnd: (outcome: StreamOutcome, reason: String)?
+    /// When a drain ends this event stream (at the next boundary from then on).
+    private var drainDeadline: NIODeadline?
+    /// A drain's `retry:` field that found the stream inside an event: it goes out with the stream's end.
+    private var drainRetry: ByteBuffer?
 
     let startedAt: NIODeadline
     /// The last request or upstream byte (heartbeats excluded): what the `idle` timeout measures.
@@ -178,6 +184,22 @@ struct ProxyStreamStateMachine {
         return endAtBoundary(outcome, reason: reason)
     }
 
+    /// A drain started: an event stream gets `slot`'s `retry:` now (or with its end, when it stands inside an
+    /// event) and ends at its next boundary after `slot.endAt`. Other streams are left to finish.
+    mutating func drain(_ slot: DrainSlot, now: NIODeadline, allocator: ByteBufferAllocator) -> Action {
+        guard state == .streaming(.eventStream), drainDeadline == nil, pendingEnd == nil else { return .none }
+        drainDeadline = slot.endAt
+        deadlinesMovedEarlier = true
+        guard let retry = slot.retryField(allocator: allocator) else { return .none }
+        guard eventStream?.isAtEventBoundary == true else {
+            drainRetry = retry
+            return .none
+        }
+        lastByte = now
+        responseBodyBytes += retry.readableBytes
+        return .writeResponse(head: eventStream?.takeHeldHead() ?? nil, body: retry, flush: true)
+    }
+
     /// The admin ends this one stream: an event stream at its next boundary, a response in progress cut, one not
     /// started yet answered 503.
     mutating func endGracefully(outcome: StreamOutcome) -> Action {
@@ -270,7 +292,8 @@ struct ProxyStreamStateMachine {
         }
         responseBodyBytes += bytes.readableBytes
         if endsHere, let pendingEnd {
-            return finish(pendingEnd.outcome, .endCleanly(head: head, body: bytes, reason: pendingEnd.reason))
+            let body = appendingDrainRetry(to: bytes)
+            return finish(pendingEnd.outcome, .endCleanly(head: head, body: body, reason: pendingEnd.reason))
         }
         return .writeResponse(head: head, body: bytes.readableBytes > 0 ? bytes : nil, flush: false)
     }
@@ -354,9 +377,21 @@ struct ProxyStreamStateMachine {
     private mutating func endStreaming(_ outcome: StreamOutcome, reason: String) -> Action {
         let head = eventStream?.takeHeldHead() ?? nil
         if eventStream != nil {
-            return finish(outcome, .endCleanly(head: head, body: nil, reason: reason))
+            let body = drainRetry == nil ? nil : appendingDrainRetry(to: ByteBuffer())
+            return finish(outcome, .endCleanly(head: head, body: body, reason: reason))
         }
         return finish(outcome, .cut(head: head, reason: reason, level: .info))
+    }
+
+    /// `bytes` followed by a drain's `retry:` field still to send, if any (counted as sent).
+    private mutating func appendingDrainRetry(to bytes: ByteBuffer) -> ByteBuffer {
+        guard var retry = drainRetry else { return bytes }
+        drainRetry = nil
+        responseBodyBytes += retry.readableBytes
+        guard bytes.readableBytes > 0 else { return retry }
+        var joined = bytes
+        joined.writeBuffer(&retry)
+        return joined
     }
 
     /// Ends an event stream now if it stands at a boundary, else at its next one.
@@ -393,6 +428,9 @@ extension ProxyStreamStateMachine {
         }
         if isStreaming {
             next.offer(eventStream?.nextHeartbeat, .heartbeat)
+            if pendingEnd == nil {
+                next.offer(drainDeadline, .drain)
+            }
         }
         return next.earliest
     }
@@ -420,6 +458,8 @@ extension ProxyStreamStateMachine {
             return endStreaming(.timeoutIdle, reason: "no bytes for \(timeouts.idle.configText) (idle timeout)")
         case .maxLifetime:
             return endAtBoundary(.timeoutLifetime, reason: "max_lifetime \(timeouts.maxLifetime.configText) reached")
+        case .drain:
+            return endAtBoundary(.drained, reason: "StreamGate is shutting down (drain)")
         }
     }
 }

@@ -13,6 +13,8 @@ struct WebSocketDeadlines {
         case pingClient
         /// Time to Ping the upstream (nothing went to it for `upstream_ping_interval`).
         case pingUpstream
+        /// The tunnel's end time in a drain.
+        case drain
     }
 
     private let idleTimeout: TimeAmount
@@ -24,6 +26,8 @@ struct WebSocketDeadlines {
     var lastFrame: NIODeadline
     var lastSentToClient: NIODeadline
     var lastSentToUpstream: NIODeadline
+    /// When a drain closes the tunnel, once one started.
+    var drainAt: NIODeadline?
 
     init(config: WebSocketConfig, startedAt: NIODeadline, now: NIODeadline) {
         self.idleTimeout = TimeAmount(config.idleTimeout)
@@ -48,6 +52,7 @@ struct WebSocketDeadlines {
         offer(maxLifetime, from: startedAt, .lifetime)
         offer(pingInterval, from: lastSentToClient, .pingClient)
         offer(upstreamPingInterval, from: lastSentToUpstream, .pingUpstream)
+        next.offer(drainAt, .drain)
         return next.earliest
     }
 
@@ -58,7 +63,7 @@ struct WebSocketDeadlines {
         switch kind {
         case .pingClient: lastSentToClient = now
         case .pingUpstream: lastSentToUpstream = now
-        case .idle, .lifetime: break
+        case .idle, .lifetime, .drain: break
         }
         return kind
     }

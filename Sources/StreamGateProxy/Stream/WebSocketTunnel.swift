@@ -41,6 +41,8 @@ final class WebSocketTunnel {
     private var deadlines: WebSocketDeadlines
     private var timer = DeadlineTimer()
     private var closing = false
+    /// The Close code a drain sends the client, once a drain gave the tunnel its slot.
+    private var drainCloseCode: UInt16 = 1001
     private var bytesFromClient = 0
     private var bytesToClient = 0
     private var pingsSent = 0
@@ -72,6 +74,10 @@ final class WebSocketTunnel {
         // Registered and retained first: wiring an endpoint may deliver bytes it held, which may end the tunnel.
         retainSelf = self
         identity.connection?.streamStarted(identity.streamID, self)
+        if let slot = identity.connection?.lateDrainSlot(now: clock.now()) {
+            deadlines.drainAt = slot.endAt
+            drainCloseCode = slot.webSocketCloseCode
+        }
         downstream.tunnel = self
         guard !closing else { return }
         upstream.tunnel = self
@@ -177,6 +183,9 @@ final class WebSocketTunnel {
         case .lifetime:
             fail(code: 1001, reason: "max lifetime reached", outcome: .timeoutLifetime)
             return
+        case .drain:
+            fail(code: drainCloseCode, upstreamCode: 1001, reason: "service restart", outcome: .drained)
+            return
         case .pingClient:
             if fromUpstream.isAtFrameBoundary {
                 downstream.write(WebSocketControlFrame.ping(payload: token, masked: false, allocator: allocator))
@@ -194,8 +203,9 @@ final class WebSocketTunnel {
 
     // MARK: Ending
 
-    /// Sends Close `code` to each side whose direction stands between frames, then closes both.
-    private func fail(code: UInt16, reason: String, outcome: StreamOutcome) {
+    /// Sends Close `code` (the upstream `upstreamCode`, when given) to each side whose direction stands between
+    /// frames, then closes both.
+    private func fail(code: UInt16, upstreamCode: UInt16? = nil, reason: String, outcome: StreamOutcome) {
         guard !closing else { return }
         logger.info("WebSocket closing with \(code): \(reason)")
         if fromUpstream.isAtFrameBoundary {
@@ -204,7 +214,9 @@ final class WebSocketTunnel {
             )
         }
         if fromClient.isAtFrameBoundary {
-            upstream.write(WebSocketControlFrame.close(code: code, reason: reason, masked: true, allocator: allocator))
+            upstream.write(
+                WebSocketControlFrame.close(code: upstreamCode ?? code, reason: reason, masked: true, allocator: allocator)
+            )
         }
         shutDown(outcome: outcome)
     }
@@ -268,5 +280,12 @@ extension WebSocketTunnel: LiveStream {
 
     func serverGoingAway(outcome: StreamOutcome) {
         goAway(outcome: outcome)
+    }
+
+    func drain(_ slot: DrainSlot) {
+        guard !closing, deadlines.drainAt == nil else { return }
+        deadlines.drainAt = slot.endAt
+        drainCloseCode = slot.webSocketCloseCode
+        armTimer()
     }
 }

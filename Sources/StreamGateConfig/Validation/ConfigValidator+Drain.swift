@@ -1,0 +1,43 @@
+extension ConfigValidator {
+    /// Close codes an endpoint may send (RFC 6455 section 7.4): the defined ones other than 1004-1006 and 1015,
+    /// which must never be sent, and the ranges for libraries (3000-3999) and applications (4000-4999).
+    static let sendableCloseCodes: [ClosedRange<Int>] = [1000...1003, 1007...1014, 3000...4999]
+
+    /// `drain: { timeout: 30s, spread: 10s, sse_retry: 2s, websocket_close_code: 1012 }`; `spread` may not be
+    /// longer than `timeout` and defaults to half of it when that is under 20 s; `sse_retry: 0s` sends no `retry:`.
+    mutating func validateDrain(_ raw: RawDrain?, at path: ConfigKeyPath) -> DrainConfig? {
+        let defaults = DrainConfig()
+        guard let raw else { return defaults }
+        let timeout = duration(raw.timeout, at: path.appending("timeout"), default: defaults.timeout)
+        let spread = duration(raw.spread, at: path.appending("spread"), default: min(defaults.spread, (timeout ?? .zero) / 2))
+        var sseRetry: Duration?? = .some(defaults.sseRetry)
+        if let text = raw.sseRetry {
+            if DurationParser.parse(text) == .zero {
+                sseRetry = .some(nil)
+            } else {
+                sseRetry = retryDelay(text, at: path.appending("sse_retry")).map { .some($0) }
+            }
+        }
+        var closeCode: Int? = defaults.webSocketCloseCode
+        if let code = raw.webSocketCloseCode {
+            if Self.sendableCloseCodes.contains(where: { $0.contains(code) }) {
+                closeCode = code
+            } else {
+                report(
+                    "\(code) is not a Close code an endpoint may send (1000-1003, 1007-1014, 3000-4999)",
+                    at: path.appending("websocket_close_code")
+                )
+                closeCode = nil
+            }
+        }
+        guard let timeout, let spread, let sseRetry, let closeCode else { return nil }
+        guard spread <= timeout else {
+            report(
+                "must not be longer than drain.timeout (\(timeout.configText)): streams still open then are cut",
+                at: path.appending("spread")
+            )
+            return nil
+        }
+        return DrainConfig(timeout: timeout, spread: spread, sseRetry: sseRetry, webSocketCloseCode: closeCode)
+    }
+}
