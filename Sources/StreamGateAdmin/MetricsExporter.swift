@@ -84,6 +84,9 @@ public final class MetricsExporter: StreamObserver {
         for (key, count) in totals.connectErrors {
             add("streamgate_upstream_connect_errors_total", [key.upstream, key.server], count, to: &counters)
         }
+        for (key, count) in totals.limitHits {
+            add("streamgate_limit_hits_total", [key.listener, key.limit.rawValue], count, to: &counters)
+        }
         for (listener, count) in totals.tlsHandshakeErrors {
             add("streamgate_tls_handshake_errors_total", [listener], count, to: &counters)
         }
@@ -126,6 +129,7 @@ public final class MetricsExporter: StreamObserver {
         "streamgate_heartbeats_total": ["kind", "route"],
         "streamgate_upstream_connect_errors_total": ["upstream", "server"],
         "streamgate_tls_handshake_errors_total": ["listener"],
+        "streamgate_limit_hits_total": ["listener", "limit"],
         "streamgate_bytes_total": ["direction"],
         "streamgate_config_reloads_total": ["result"],
         "streamgate_config_generation": [],

@@ -14,6 +14,8 @@ public struct StreamGateConfiguration: Sendable, Equatable {
     public var routes: [RouteConfig]
     /// How a shutdown (SIGTERM, SIGINT) ends what is open.
     public var drain: DrainConfig
+    /// What one client may hold or send.
+    public var limits: LimitsConfig
 
     public init(
         sourcePath: String,
@@ -23,7 +25,8 @@ public struct StreamGateConfiguration: Sendable, Equatable {
         accessLog: AccessLogConfig? = nil,
         upstreams: [UpstreamConfig],
         routes: [RouteConfig],
-        drain: DrainConfig = DrainConfig()
+        drain: DrainConfig = DrainConfig(),
+        limits: LimitsConfig = LimitsConfig()
     ) {
         self.sourcePath = sourcePath
         self.listeners = listeners
@@ -33,6 +36,7 @@ public struct StreamGateConfiguration: Sendable, Equatable {
         self.upstreams = upstreams
         self.routes = routes
         self.drain = drain
+        self.limits = limits
     }
 
     /// The upstream with this name, if any.
@@ -103,19 +107,26 @@ public struct ListenerConfig: Sendable, Equatable {
     public var tls: TLSConfig?
     /// Where `address` was given, for problems found when binding it (a reload adding the listener).
     public var addressLocation: ConfigLocation
+    /// Open connections the listener takes at most; one more is closed at once (cleartext: after a 503). 0: no
+    /// limit.
+    public var maxConnections: Int
+
+    public static let defaultMaxConnections = 10_000
 
     public init(
         name: String,
         address: HostPort,
         http2: HTTP2Config = HTTP2Config(),
         tls: TLSConfig? = nil,
-        addressLocation: ConfigLocation = ConfigLocation(keyPath: "")
+        addressLocation: ConfigLocation = ConfigLocation(keyPath: ""),
+        maxConnections: Int = ListenerConfig.defaultMaxConnections
     ) {
         self.name = name
         self.address = address
         self.http2 = http2
         self.tls = tls
         self.addressLocation = addressLocation
+        self.maxConnections = maxConnections
     }
 }
 
@@ -226,6 +237,42 @@ public struct DrainConfig: Sendable, Equatable {
         self.spread = spread
         self.sseRetry = sseRetry
         self.webSocketCloseCode = webSocketCloseCode
+    }
+}
+
+/// Per-connection and per-stream limits of every listener: request head size and time (slowloris), how long an
+/// idle connection is kept, and how much a stream may queue toward a client that reads slowly, and for how long.
+/// A zero duration turns that timeout off.
+public struct LimitsConfig: Sendable, Equatable {
+    /// Largest request head (HTTP/1.1 request line and fields; HTTP/2 header list as RFC 9113 counts it): over it,
+    /// 431.
+    public var maxHeaderBytes: Int
+    /// A request head not complete this long after the connection opened (its first request) or after its first
+    /// byte (later requests) gets 408 and the connection closes.
+    public var headerTimeout: Duration
+    /// A connection with no stream in flight that sends nothing for this long is closed (HTTP/2: GOAWAY).
+    public var clientIdleTimeout: Duration
+    /// Response bytes one stream may queue toward its client before the upstream is no longer read.
+    public var streamBufferBytes: Int
+    /// A stream whose queue stays full this long is ended (an event stream at a boundary) as `slow_consumer`.
+    public var slowConsumerTimeout: Duration
+
+    /// NIO's HTTP/1.1 parser refuses heads past 80 KiB by itself.
+    public static let maxHeaderBytesRange = 1024...(80 * 1024)
+    public static let streamBufferBytesRange = 4096...(16 << 20)
+
+    public init(
+        maxHeaderBytes: Int = 64 * 1024,
+        headerTimeout: Duration = .seconds(10),
+        clientIdleTimeout: Duration = .seconds(75),
+        streamBufferBytes: Int = 64 * 1024,
+        slowConsumerTimeout: Duration = .seconds(30)
+    ) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.headerTimeout = headerTimeout
+        self.clientIdleTimeout = clientIdleTimeout
+        self.streamBufferBytes = streamBufferBytes
+        self.slowConsumerTimeout = slowConsumerTimeout
     }
 }
 
@@ -358,6 +405,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var sseConfigured: Bool
     /// Settings for WebSocket tunnels on this route; the defaults when the route has no `websocket:` block.
     public var websocket: WebSocketConfig
+    /// Largest request body the route takes, in bytes (413 over it); nil: no limit.
+    public var maxRequestBody: Int?
 
     public init(
         match: RouteMatch,
@@ -366,8 +415,10 @@ public struct RouteConfig: Sendable, Equatable {
         sse: SSEConfig = SSEConfig(),
         sseConfigured: Bool = false,
         websocket: WebSocketConfig = WebSocketConfig(),
-        name: String? = nil
+        name: String? = nil,
+        maxRequestBody: Int? = nil
     ) {
+        self.maxRequestBody = maxRequestBody
         self.name = name
         self.match = match
         self.upstream = upstream

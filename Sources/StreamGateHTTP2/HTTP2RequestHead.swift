@@ -12,6 +12,9 @@ public struct HTTP2RequestHead: Sendable {
     public var headers = HTTPHeaders()
     /// True when the HEADERS frame carried END_STREAM: the request has no body.
     public var endStream = false
+    /// Set when the header list was larger than the connection takes: the fields past the limit were dropped and
+    /// the request must be answered 431.
+    public var headerListTooLarge = false
 
     public init() {}
 }

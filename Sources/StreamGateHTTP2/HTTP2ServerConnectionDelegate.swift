@@ -15,16 +15,20 @@ public struct HTTP2ServerSettings: Sendable {
     public var maxHeaderListSize: Int
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): advertise only when extended CONNECT works end to end.
     public var enableConnectProtocol: Bool
+    /// Response bytes one stream may queue before `canTakeResponseBody` turns false (not a SETTINGS value).
+    public var streamQueueBytes: Int
 
     public init(
         maxConcurrentStreams: Int = 256,
         initialWindowSize: Int = 65_535,
         maxHeaderListSize: Int = 64 * 1024,
-        enableConnectProtocol: Bool = false
+        enableConnectProtocol: Bool = false,
+        streamQueueBytes: Int = 64 * 1024
     ) {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.initialWindowSize = initialWindowSize
         self.maxHeaderListSize = maxHeaderListSize
         self.enableConnectProtocol = enableConnectProtocol
+        self.streamQueueBytes = streamQueueBytes
     }
 }

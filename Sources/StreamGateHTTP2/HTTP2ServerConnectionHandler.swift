@@ -241,14 +241,18 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         pendingRequests[streamID] = PendingRequest()
     }
 
-    /// Records one request header; false when the header list grew past the limit (the stream is reset).
+    /// Records one request header. Past the header list limit the fields are dropped (HPACK still decodes them,
+    /// so the connection's state stays right) and the head is marked for a 431; true unless the stream is unknown.
     func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         guard var pending = pendingRequests[streamID] else { return true }
+        guard !pending.head.headerListTooLarge else { return true }
         pending.headerListSize += name.count + value.count + 32
         guard pending.headerListSize <= settings.maxHeaderListSize else {
-            pendingRequests[streamID] = nil
             logger.info("HTTP/2 stream \(streamID): request header list over \(settings.maxHeaderListSize) bytes")
-            return false
+            pending.head.headerListTooLarge = true
+            pending.head.headers = HTTPHeaders()
+            pendingRequests[streamID] = pending
+            return true
         }
         let valueText = String(decoding: value, as: UTF8.self)
         if name.first == UInt8(ascii: ":") {
@@ -270,7 +274,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     func completeRequestHead(streamID: Int32, endStream: Bool) {
         guard var pending = pendingRequests.removeValue(forKey: streamID) else { return }
         pending.head.endStream = endStream
-        let stream = HTTP2ServerStream(streamID: streamID, connection: self)
+        let stream = HTTP2ServerStream(streamID: streamID, connection: self, queueHighWatermark: settings.streamQueueBytes)
         streams[streamID] = stream
         delegate.http2StreamOpened(stream, head: pending.head)
         if endStream {

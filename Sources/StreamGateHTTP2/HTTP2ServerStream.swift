@@ -32,16 +32,17 @@ public final class HTTP2ServerStream {
     private(set) var unconsumedBytes = 0
 
     /// Queued response bytes above which `canTakeResponseBody` is false.
-    static let queueHighWatermark = 64 * 1024
+    private let queueHighWatermark: Int
 
-    init(streamID: Int32, connection: HTTP2ServerConnectionHandler) {
+    init(streamID: Int32, connection: HTTP2ServerConnectionHandler, queueHighWatermark: Int) {
         self.streamID = streamID
         self.connection = connection
+        self.queueHighWatermark = queueHighWatermark
     }
 
     /// Whether more response body may be queued now.
     public var canTakeResponseBody: Bool {
-        !closed && queuedBytes < Self.queueHighWatermark
+        !closed && queuedBytes < queueHighWatermark
     }
 
     /// Sends the response head; `endStream` for a response without body.

@@ -7,7 +7,7 @@ final class ErrorReportingTests: XCTestCase {
         assertErrors(
             minimalYAML + "\nlisteners_extra: 1",
             [#"streamgate.yaml:11: listeners_extra: unknown key (expected one of: version, listeners, admin, "#
-                + #"upstreams, routes, log, access_log)"#]
+                + #"upstreams, routes, log, drain, limits, access_log)"#]
         )
     }
 
@@ -15,7 +15,7 @@ final class ErrorReportingTests: XCTestCase {
         let yaml = minimalYAML.replacingOccurrences(of: "    address: 127.0.0.1:0", with: "    adress: 127.0.0.1:0")
         assertErrors(yaml, [
             "streamgate.yaml:3: listeners[0].address: required key is missing",
-            "streamgate.yaml:4: listeners[0].adress: unknown key (expected one of: name, address, tls, http2)",
+            "streamgate.yaml:4: listeners[0].adress: unknown key (expected one of: name, address, tls, http2, max_connections)",
         ])
     }
 
@@ -375,7 +375,7 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertEqual(errors, [
             "streamgate.yaml:1: version: unsupported version 3 (expected 1)",
             "streamgate.yaml:3: listeners[0].address: required key is missing",
-            "streamgate.yaml:4: listeners[0].adress: unknown key (expected one of: name, address, tls, http2)",
+            "streamgate.yaml:4: listeners[0].adress: unknown key (expected one of: name, address, tls, http2, max_connections)",
             #"streamgate.yaml:7: upstreams[0].servers[0]: invalid address "127.0.0.1:99999": port must be a number "#
                 + #"in 1...65535"#,
             #"streamgate.yaml:8: upstreams[0].connect_timeout: invalid duration "fast" "#

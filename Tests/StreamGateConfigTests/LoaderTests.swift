@@ -133,6 +133,10 @@ final class LoaderTests: XCTestCase {
         let fallback = try XCTUnwrap(config.routes.last)
         XCTAssertFalse(fallback.sseConfigured)
         XCTAssertEqual(fallback.sse, SSEConfig())
+        XCTAssertNil(fallback.maxRequestBody)
+        // The limits written out in the file are the defaults they document.
+        XCTAssertEqual(config.limits, LimitsConfig())
+        XCTAssertEqual(config.listeners.first?.maxConnections, ListenerConfig.defaultMaxConnections)
     }
 
     /// The commented-out WebSocket route in the bundled file is valid once uncommented.

@@ -152,7 +152,7 @@ final class SSEConfigTests: XCTestCase {
     func testUnknownRouteKeyListsTheBlocks() {
         assertErrors(yaml(route: "    server_sent_events: {}"), [
             "streamgate.yaml:11: routes[0].server_sent_events: unknown key (expected one of: name, match, upstream, "
-                + "timeouts, sse, websocket)",
+                + "timeouts, sse, websocket, max_request_body)",
         ])
     }
 

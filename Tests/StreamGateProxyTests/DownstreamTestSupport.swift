@@ -37,7 +37,9 @@ struct EmbeddedDownstream {
         let loop = channel.embeddedEventLoop
         proxy = ProxyContext(routes: RouteTable(routes: routes), group: loop, clock: StreamClock { loop.now })
         connection = proxy.registry.open(channel: channel, listener: "plain")
-        let pipeline = DownstreamPipeline(proxy: proxy, listener: config.listeners[0], scheme: "http")
+        let pipeline = DownstreamPipeline(
+            proxy: proxy, listener: config.listeners[0], limits: config.limits, scheme: "http"
+        )
         var logger = Logger(label: "embedded")
         logger.logLevel = .critical
         try pipeline.configure(version, channel: channel, connection: connection, logger: logger)

@@ -2,7 +2,7 @@
 /// strings. `ConfigValidator` turns it into `StreamGateConfiguration`. The coding keys are the YAML contract.
 struct RawConfiguration: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case version, listeners, admin, upstreams, routes, log, drain
+        case version, listeners, admin, upstreams, routes, log, drain, limits
         case accessLog = "access_log"
     }
 
@@ -14,11 +14,13 @@ struct RawConfiguration: RawSection {
     var upstreams: RawList<RawUpstream>?
     var routes: RawList<RawRoute>?
     var drain: RawDrain?
+    var limits: RawLimits?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         version = reader.value(.version)
         drain = reader.value(.drain)
+        limits = reader.value(.limits)
         listeners = reader.value(.listeners)
         admin = reader.value(.admin)
         log = reader.value(.log)
@@ -31,15 +33,18 @@ struct RawConfiguration: RawSection {
 struct RawListener: RawSection {
     enum Key: String, CodingKey, CaseIterable {
         case name, address, tls, http2
+        case maxConnections = "max_connections"
     }
 
     var name: String?
     var address: String?
     var tls: RawTLS?
     var http2: RawHTTP2?
+    var maxConnections: Int?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
+        maxConnections = reader.value(.maxConnections)
         name = reader.value(.name)
         address = reader.value(.address)
         tls = reader.value(.tls)
@@ -182,9 +187,11 @@ struct RawUpstream: RawSection {
 struct RawRoute: RawSection {
     enum Key: String, CodingKey, CaseIterable {
         case name, match, upstream, timeouts, sse, websocket
+        case maxRequestBody = "max_request_body"
     }
 
     var name: String?
+    var maxRequestBody: String?
     var match: RawRouteMatch?
     var upstream: String?
     var timeouts: RawRouteTimeouts?
@@ -199,6 +206,7 @@ struct RawRoute: RawSection {
         timeouts = reader.value(.timeouts)
         sse = reader.value(.sse)
         websocket = reader.value(.websocket)
+        maxRequestBody = reader.value(.maxRequestBody)
     }
 }
 
@@ -305,5 +313,30 @@ struct RawDrain: RawSection {
         spread = reader.value(.spread)
         sseRetry = reader.value(.sseRetry)
         webSocketCloseCode = reader.value(.webSocketCloseCode)
+    }
+}
+
+struct RawLimits: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case maxHeaderBytes = "max_header_bytes"
+        case headerTimeout = "header_timeout"
+        case clientIdleTimeout = "client_idle_timeout"
+        case streamBufferBytes = "stream_buffer_bytes"
+        case slowConsumerTimeout = "slow_consumer_timeout"
+    }
+
+    var maxHeaderBytes: String?
+    var headerTimeout: String?
+    var clientIdleTimeout: String?
+    var streamBufferBytes: String?
+    var slowConsumerTimeout: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        maxHeaderBytes = reader.value(.maxHeaderBytes)
+        headerTimeout = reader.value(.headerTimeout)
+        clientIdleTimeout = reader.value(.clientIdleTimeout)
+        streamBufferBytes = reader.value(.streamBufferBytes)
+        slowConsumerTimeout = reader.value(.slowConsumerTimeout)
     }
 }

@@ -42,14 +42,21 @@ extension ConfigValidator {
                 tlsIsValid = false
             }
             let http2 = validateHTTP2(listener.http2, at: itemPath.appending("http2"))
-            if let name, let address, tlsIsValid {
+            let maxConnections = integer(
+                listener.maxConnections,
+                at: itemPath.appending("max_connections"),
+                in: 0...1_000_000,
+                default: ListenerConfig.defaultMaxConnections
+            )
+            if let name, let address, tlsIsValid, let maxConnections {
                 listeners.append(
                     ListenerConfig(
                         name: name,
                         address: address,
                         http2: http2,
                         tls: tls,
-                        addressLocation: location(of: addressPath)
+                        addressLocation: location(of: addressPath),
+                        maxConnections: maxConnections
                     )
                 )
             }

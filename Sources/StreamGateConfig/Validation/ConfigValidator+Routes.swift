@@ -51,7 +51,12 @@ extension ConfigValidator {
             // `sse:` with every key commented out still marks the route as an event-stream route.
             let sseConfigured = route.sse != nil || isPresentButEmpty(ssePath)
             let websocket = validateWebSocket(route.websocket, at: itemPath.appending("websocket"))
-            if let match, let upstream, let timeouts, let sse, let websocket {
+            var maxRequestBody: Int?? = .some(nil)
+            if let text = route.maxRequestBody, ByteSizeParser.parse(text) != 0 {
+                maxRequestBody = byteSize(text, at: itemPath.appending("max_request_body"), in: 1...Int.max, default: 0)
+                    .map { .some($0) }
+            }
+            if let match, let upstream, let timeouts, let sse, let websocket, let maxRequestBody {
                 routes.append(
                     RouteConfig(
                         match: match,
@@ -60,7 +65,8 @@ extension ConfigValidator {
                         sse: sse,
                         sseConfigured: sseConfigured,
                         websocket: websocket,
-                        name: routeName
+                        name: routeName,
+                        maxRequestBody: maxRequestBody
                     )
                 )
             }

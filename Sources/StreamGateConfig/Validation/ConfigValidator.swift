@@ -36,6 +36,7 @@ struct ConfigValidator {
         let upstreams = validateUpstreams(raw.upstreams, at: .root.appending("upstreams"))
         let routes = validateRoutes(raw.routes, at: .root.appending("routes"), upstreams: raw.upstreams)
         let drain = validateDrain(raw.drain, at: .root.appending("drain"))
+        let limits = validateLimits(raw.limits, at: .root.appending("limits"))
         return StreamGateConfiguration(
             sourcePath: sourcePath,
             listeners: listeners,
@@ -44,7 +45,8 @@ struct ConfigValidator {
             accessLog: accessLog,
             upstreams: upstreams,
             routes: routes,
-            drain: drain ?? DrainConfig()
+            drain: drain ?? DrainConfig(),
+            limits: limits ?? LimitsConfig()
         )
     }
 
@@ -166,6 +168,27 @@ struct ConfigValidator {
             return nil
         }
         return value
+    }
+
+    /// The byte size `text` spells (`65536`, `64KiB`, `10MiB`), `fallback` when absent, or nil after reporting one
+    /// that is invalid or outside `range`.
+    mutating func byteSize(
+        _ text: String?,
+        at path: ConfigKeyPath,
+        in range: ClosedRange<Int>,
+        default fallback: Int
+    ) -> Int? {
+        guard let text else { return fallback }
+        guard let bytes = ByteSizeParser.parse(text) else {
+            report("invalid size \"\(text)\" (use bytes, or e.g. 64KiB, 10MiB, 1GiB)", at: path)
+            return nil
+        }
+        guard range.contains(bytes) else {
+            let upper = range.upperBound == Int.max ? "" : "...\(ByteSizeParser.text(range.upperBound))"
+            report("must be in \(ByteSizeParser.text(range.lowerBound))\(upper) (got \(text))", at: path)
+            return nil
+        }
+        return bytes
     }
 
     /// The parsed address, or nil after reporting why it is missing or invalid.

@@ -25,7 +25,20 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var keepAlive = true
     private var readGate = ReadGate()
 
-    init(proxy: ProxyContext, scheme: String, connection: LiveConnection, logger: Logger) {
+    /// The head limits in front of the decoder: told when the next head may begin, removed at an upgrade.
+    private let headGuard: RequestHeadGuard?
+    private let slowConsumerTimeout: TimeAmount
+
+    init(
+        proxy: ProxyContext,
+        scheme: String,
+        connection: LiveConnection,
+        headGuard: RequestHeadGuard? = nil,
+        slowConsumerTimeout: TimeAmount = .zero,
+        logger: Logger
+    ) {
+        self.headGuard = headGuard
+        self.slowConsumerTimeout = slowConsumerTimeout
         self.proxy = proxy
         self.admission = StreamAdmission(rewriter: RequestHeaderRewriter(scheme: scheme))
         self.connection = connection
@@ -130,6 +143,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
                 connection: connection,
                 streamID: connection.nextRequestID(),
                 host: host,
+                slowConsumerTimeout: slowConsumerTimeout,
                 logger: logger
             )
             self.stream = stream
@@ -195,6 +209,7 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
             }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            headGuard?.nextHeadMayBegin()
         }
         requestHead = nil
         resumeRequestBody()
@@ -256,6 +271,9 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
             sync.removeHandler(context: context, promise: nil)
             sync.removeHandler(try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
             sync.removeHandler(try sync.handler(type: HTTPResponseEncoder.self), promise: nil)
+            if let headGuard {
+                sync.removeHandler(headGuard, promise: nil)
+            }
         } catch {
             logger.error("cannot switch the connection to WebSocket: \(error)")
             channel.close(promise: nil)

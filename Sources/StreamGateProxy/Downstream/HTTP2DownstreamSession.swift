@@ -8,6 +8,7 @@ import StreamGateHTTP2
 final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
     private let proxy: ProxyContext
     private let admission: StreamAdmission
+    private let slowConsumerTimeout: TimeAmount
     private let connection: LiveConnection
     private let eventLoop: any EventLoop
     private let clientAddress: SocketAddress?
@@ -24,8 +25,10 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         allocator: ByteBufferAllocator,
         acceptsWebSockets: Bool,
         connection: LiveConnection,
+        slowConsumerTimeout: TimeAmount = .zero,
         logger: Logger
     ) {
+        self.slowConsumerTimeout = slowConsumerTimeout
         self.acceptsWebSockets = acceptsWebSockets
         self.proxy = proxy
         self.admission = StreamAdmission(rewriter: RequestHeaderRewriter(scheme: scheme))
@@ -73,6 +76,7 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
                 connection: connection,
                 streamID: UInt32(stream.streamID),
                 host: host,
+                slowConsumerTimeout: slowConsumerTimeout,
                 logger: logger
             )
             downstream.proxyStream = proxyStream
@@ -113,7 +117,8 @@ extension AdmissionRequest {
             connectProtocol: head.extendedProtocol,
             hostFields: hostFields,
             bodyIsChunked: !head.endStream && !isWebSocket && !headers.contains(name: "content-length"),
-            clientAddress: clientAddress
+            clientAddress: clientAddress,
+            headTooLarge: head.headerListTooLarge ? "request header list over the listener's max_header_bytes" : nil
         )
     }
 }

@@ -53,6 +53,11 @@ final class LiveConnection {
         if let current = streams[id], current === stream {
             streams[id] = nil
         }
+        switch outcome {
+        case .slowConsumer: limitHit(.slowConsumer)
+        case .requestTooLarge: limitHit(.maxRequestBody)
+        default: break
+        }
         registry.streamEnded(finished(stream.snapshot(now: .now()), outcome: outcome))
     }
 
@@ -64,6 +69,16 @@ final class LiveConnection {
             idleMilliseconds: 0, bytesIn: 0, bytesOut: 0, events: 0, heartbeats: 0, lastEventID: nil, queuedBytes: 0
         )
         registry.streamEnded(finished(snapshot, outcome: .local))
+        switch status {
+        case 413: limitHit(.maxRequestBody)
+        case 431: limitHit(.maxHeaderBytes)
+        default: break
+        }
+    }
+
+    /// A client of this connection ran into `limit`.
+    func limitHit(_ limit: LimitKind) {
+        registry.totals.limitHit(limit, listener: listener)
     }
 
     /// The connection is about to close (drain over, or closed by the admin): tells every live stream.

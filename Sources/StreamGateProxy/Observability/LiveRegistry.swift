@@ -19,6 +19,12 @@ public final class LiveRegistry: Sendable {
         return loops.value(on: channel.eventLoop).open(id: id, listener: listener, channel: channel)
     }
 
+    /// A connection of `listener` on `loop` was refused before it was registered (`max_connections`); call on
+    /// `loop`.
+    func connectionRefused(listener: String, on loop: any EventLoop) {
+        loops.value(on: loop).totals.limitHit(.maxConnections, listener: listener)
+    }
+
     /// The totals of the loop `channel` runs on; call on that loop (tests).
     func loopTotals(_ channel: any Channel) -> RegistryTotals {
         loops.value(on: channel.eventLoop).totals

@@ -14,6 +14,11 @@ public struct RegistryTotals: Sendable, Equatable {
         public var route: String
     }
 
+    public struct LimitKey: Hashable, Sendable {
+        public var listener: String
+        public var limit: LimitKind
+    }
+
     public struct ServerKey: Hashable, Sendable {
         public var upstream: String
         public var server: String
@@ -28,6 +33,8 @@ public struct RegistryTotals: Sendable, Equatable {
     public private(set) var bytesOut = 0
     public private(set) var connectErrors: [ServerKey: Int] = [:]
     public private(set) var tlsHandshakeErrors: [String: Int] = [:]
+    /// How often clients of each listener ran into each limit.
+    public private(set) var limitHits: [LimitKey: Int] = [:]
 
     public init() {}
 
@@ -66,6 +73,10 @@ public struct RegistryTotals: Sendable, Equatable {
         tlsHandshakeErrors[listener, default: 0] += 1
     }
 
+    mutating func limitHit(_ limit: LimitKind, listener: String) {
+        limitHits[LimitKey(listener: listener, limit: limit), default: 0] += 1
+    }
+
     mutating func add(_ other: RegistryTotals) {
         streams.merge(other.streams, uniquingKeysWith: +)
         events.merge(other.events, uniquingKeysWith: +)
@@ -74,5 +85,6 @@ public struct RegistryTotals: Sendable, Equatable {
         bytesOut += other.bytesOut
         connectErrors.merge(other.connectErrors, uniquingKeysWith: +)
         tlsHandshakeErrors.merge(other.tlsHandshakeErrors, uniquingKeysWith: +)
+        limitHits.merge(other.limitHits, uniquingKeysWith: +)
     }
 }

@@ -20,6 +20,10 @@ public enum StreamOutcome: String, Sendable, CaseIterable {
     case closedByAdmin = "closed_by_admin"
     /// A peer broke the protocol of the stream (WebSocket framing).
     case protocolError = "protocol_error"
+    /// The request body grew past the route's `max_request_body` while streaming in.
+    case requestTooLarge = "request_too_large"
+    /// The client did not take the stream's bytes for `limits.slow_consumer_timeout`.
+    case slowConsumer = "slow_consumer"
 }
 
 /// What a stream carries, as the admin view and metrics name it.

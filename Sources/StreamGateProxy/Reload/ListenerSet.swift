@@ -93,6 +93,7 @@ actor ListenerSet {
                 DownstreamConnectionSetup.configure(
                     channel,
                     settings: slot.settings,
+                    limiter: slot.limiter,
                     context: context,
                     logger: baseLogger
                 )
@@ -102,9 +103,11 @@ actor ListenerSet {
     }
 }
 
-/// The settings a listening socket hands its next connection; replaced by a reload, read once per accept.
+/// The settings a listening socket hands its next connection (replaced by a reload, read once per accept) and
+/// the count of its open connections (kept across reloads, like the socket).
 final class ListenerSlot: Sendable {
     private let current: Mutex<ListenerSettings>
+    let limiter = ConnectionLimiter()
 
     init(_ settings: ListenerSettings) {
         self.current = Mutex(settings)

@@ -63,7 +63,11 @@ public final class ProxyGeneration: Sendable {
         }
         var listeners: [ListenerKey: ListenerSettings] = [:]
         for listener in config.listeners {
-            listeners[ListenerKey(listener)] = ListenerSettings(config: listener, tlsContext: contexts[listener.name])
+            listeners[ListenerKey(listener)] = ListenerSettings(
+                config: listener,
+                tlsContext: contexts[listener.name],
+                limits: config.limits
+            )
         }
         return ProxyGeneration(
             number: number,
@@ -87,9 +91,10 @@ struct ListenerKey: Hashable, Sendable {
     }
 }
 
-/// What a listener's new connections are set up with: its config and, on a TLS listener, the OpenSSL context
-/// holding its certificates.
+/// What a listener's new connections are set up with: its config, on a TLS listener the OpenSSL context holding
+/// its certificates, and the limits every connection gets.
 struct ListenerSettings: Sendable {
     let config: ListenerConfig
     let tlsContext: TLSContext?
+    let limits: LimitsConfig
 }

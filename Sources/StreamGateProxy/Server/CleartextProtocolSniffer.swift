@@ -3,7 +3,8 @@ import NIOCore
 
 /// First handler of a cleartext connection: reads until it can tell whether the client opened with the HTTP/2
 /// connection preface (h2c with prior knowledge, RFC 9113 section 3.3) or with HTTP/1.1, installs that pipeline,
-/// replays the bytes it held and removes itself.
+/// replays the bytes it held and removes itself. A client that has not said which by `limits.header_timeout` (or
+/// stays silent past `client_idle_timeout`) is closed: a connection that sends nothing holds nothing for long.
 final class CleartextProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -13,12 +14,41 @@ final class CleartextProtocolSniffer: ChannelInboundHandler, RemovableChannelHan
     private let pipeline: DownstreamPipeline
     private let connection: LiveConnection
     private let logger: Logger
+    private let headerTimeout: TimeAmount
     private var held: ByteBuffer?
+    private var timer: Scheduled<Void>?
 
-    init(pipeline: DownstreamPipeline, connection: LiveConnection, logger: Logger) {
+    init(pipeline: DownstreamPipeline, connection: LiveConnection, headerTimeout: TimeAmount, logger: Logger) {
         self.pipeline = pipeline
         self.connection = connection
+        self.headerTimeout = headerTimeout
         self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard headerTimeout > .zero else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: connection.startedAt + headerTimeout) {
+            [weak self] in
+            guard let self, self.timer != nil else { return }
+            self.timer = nil
+            self.logger.info("closing a connection that sent no request within the header timeout")
+            self.connection.limitHit(.headerTimeout)
+            context.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case IdleStateHandler.IdleStateEvent.read = event {
+            logger.debug("closing a connection that sent nothing")
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -9,6 +9,7 @@ import StreamGateHTTP2
 struct DownstreamPipeline {
     let proxy: ProxyContext
     let listener: ListenerConfig
+    let limits: LimitsConfig
     /// `https` on TLS listeners, `http` otherwise: what X-Forwarded-Proto says.
     let scheme: String
 
@@ -22,12 +23,30 @@ struct DownstreamPipeline {
         logger.debug("connection speaks \(version == .http2 ? "HTTP/2" : "HTTP/1.1")")
         switch version {
         case .http1:
-            // NIO's server pipeline, with a decoder that hands on the bytes after a WebSocket upgrade request.
+            // The head limits first, then NIO's server pipeline, with a decoder that hands on the bytes after a
+            // WebSocket upgrade request.
+            let headGuard = RequestHeadGuard(
+                maxBytes: limits.maxHeaderBytes,
+                timeout: TimeAmount(limits.headerTimeout),
+                acceptedAt: connection.startedAt,
+                connection: connection,
+                logger: logger
+            )
+            try sync.addHandler(headGuard)
             try sync.addHandler(HTTPResponseEncoder())
             try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
             try sync.addHandler(HTTPServerPipelineHandler())
             try sync.addHandler(HTTPServerProtocolErrorHandler())
-            try sync.addHandler(HTTP1DownstreamHandler(proxy: proxy, scheme: scheme, connection: connection, logger: logger))
+            try sync.addHandler(
+                HTTP1DownstreamHandler(
+                    proxy: proxy,
+                    scheme: scheme,
+                    connection: connection,
+                    headGuard: headGuard,
+                    slowConsumerTimeout: TimeAmount(limits.slowConsumerTimeout),
+                    logger: logger
+                )
+            )
         case .http2:
             var logger = logger
             logger[metadataKey: "protocol"] = "h2"
@@ -39,12 +58,15 @@ struct DownstreamPipeline {
                 allocator: channel.allocator,
                 acceptsWebSockets: listener.http2.websocket,
                 connection: connection,
+                slowConsumerTimeout: TimeAmount(limits.slowConsumerTimeout),
                 logger: logger
             )
             let settings = HTTP2ServerSettings(
                 maxConcurrentStreams: listener.http2.maxConcurrentStreams,
                 initialWindowSize: listener.http2.initialWindowSize,
-                enableConnectProtocol: listener.http2.websocket
+                maxHeaderListSize: limits.maxHeaderBytes,
+                enableConnectProtocol: listener.http2.websocket,
+                streamQueueBytes: limits.streamBufferBytes
             )
             try sync.addHandler(HTTP2ServerConnectionHandler(settings: settings, delegate: session, logger: logger))
         }

@@ -35,6 +35,7 @@ final class ProxyStream {
         connection: LiveConnection?,
         streamID: UInt32,
         host: String?,
+        slowConsumerTimeout: TimeAmount = .zero,
         logger: Logger
     ) {
         self.host = host
@@ -49,7 +50,8 @@ final class ProxyStream {
             route: route,
             upstreamHead: upstreamHead,
             isWebSocket: isWebSocket,
-            now: clock.now()
+            now: clock.now(),
+            slowConsumerTimeout: slowConsumerTimeout
         )
     }
 
@@ -90,6 +92,7 @@ final class ProxyStream {
     /// The client side can take response bytes again.
     func downstreamBecameWritable() {
         guard machine.isStreaming, downstream?.canTakeResponseBody ?? false else { return }
+        machine.downstreamUnblocked()
         upstream?.handler.resumeReading()
     }
 
@@ -151,6 +154,7 @@ final class ProxyStream {
                 downstream.sendResponseBody(body)
                 if !downstream.canTakeResponseBody {
                     upstream?.handler.pauseReading()
+                    machine.downstreamBlocked(now: clock.now())
                 }
             }
             if flush {

@@ -38,6 +38,8 @@ struct ProxyStreamStateMachine {
         case heartbeat
         /// The stream's end time in a drain (`DrainSlot`).
         case drain
+        /// The client has not taken the stream's bytes for `limits.slow_consumer_timeout`.
+        case slowConsumer
     }
 
     private(set) var state = State.idle
@@ -79,7 +81,19 @@ struct ProxyStreamStateMachine {
     /// Set when a deadline may have moved earlier; the owner re-arms its timer and clears it.
     var deadlinesMovedEarlier = false
 
-    init(route: Route, upstreamHead: HTTPRequestHead, isWebSocket: Bool, now: NIODeadline) {
+    /// How long the client may leave the stream's queue full (`limits.slow_consumer_timeout`); zero: forever.
+    private let slowConsumerTimeout: TimeAmount
+    /// Since when the client's side has been full, while it is.
+    private var blockedSince: NIODeadline?
+
+    init(
+        route: Route,
+        upstreamHead: HTTPRequestHead,
+        isWebSocket: Bool,
+        now: NIODeadline,
+        slowConsumerTimeout: TimeAmount = .zero
+    ) {
+        self.slowConsumerTimeout = slowConsumerTimeout
         self.route = route
         self.upstreamHead = upstreamHead
         self.isWebSocket = isWebSocket
@@ -133,6 +147,13 @@ struct ProxyStreamStateMachine {
         lastActivity = now
         lastByte = now
         requestBodyBytes += buffer.readableBytes
+        if let limit = route.config.maxRequestBody, requestBodyBytes > limit, !isFinished {
+            let reason = "request body over max_request_body \(limit) bytes"
+            if isStreaming || state == .upgrading {
+                return finish(.requestTooLarge, .cut(head: eventStream?.takeHeldHead() ?? nil, reason: reason, level: .info))
+            }
+            return finish(.requestTooLarge, .respondLocally(.payloadTooLarge, reason: reason))
+        }
         switch state {
         case .idle, .connecting:
             pendingBody.append(buffer)
@@ -182,6 +203,18 @@ struct ProxyStreamStateMachine {
         guard state == .streaming(.eventStream) else { return .none }
         let reason = outcome == .drained ? "StreamGate is shutting down" : "closed through the admin endpoint"
         return endAtBoundary(outcome, reason: reason)
+    }
+
+    /// The client's side stopped taking response bytes (its queue is full; the upstream is no longer read).
+    mutating func downstreamBlocked(now: NIODeadline) {
+        guard isStreaming, blockedSince == nil, slowConsumerTimeout > .zero else { return }
+        blockedSince = now
+        deadlinesMovedEarlier = true
+    }
+
+    /// The client's side takes bytes again.
+    mutating func downstreamUnblocked() {
+        blockedSince = nil
     }
 
     /// A drain started: an event stream gets `slot`'s `retry:` now (or with its end, when it stands inside an
@@ -431,6 +464,7 @@ extension ProxyStreamStateMachine {
             if pendingEnd == nil {
                 next.offer(drainDeadline, .drain)
             }
+            next.offer(blockedSince.map { $0 + slowConsumerTimeout }, .slowConsumer)
         }
         return next.earliest
     }
@@ -460,6 +494,15 @@ extension ProxyStreamStateMachine {
             return endAtBoundary(.timeoutLifetime, reason: "max_lifetime \(timeouts.maxLifetime.configText) reached")
         case .drain:
             return endAtBoundary(.drained, reason: "StreamGate is shutting down (drain)")
+        case .slowConsumer:
+            // The upstream is not read while the client is full, so no boundary can come: an event stream that
+            // stands at one ends cleanly behind what is queued, anything else is cut (the client resumes from the
+            // last whole event it got).
+            let reason = "client took no bytes for \(slowConsumerTimeout.nanoseconds / 1_000_000)ms (slow consumer)"
+            if eventStream?.isAtEventBoundary == true {
+                return endStreaming(.slowConsumer, reason: reason)
+            }
+            return finish(.slowConsumer, .cut(head: eventStream?.takeHeldHead() ?? nil, reason: reason, level: .info))
         }
     }
 }

@@ -31,6 +31,8 @@ struct AdmissionRequest {
     /// The client sends a body of unknown length, re-framed chunked upstream.
     var bodyIsChunked = false
     var clientAddress: SocketAddress?
+    /// Why the head is over the connection's `max_header_bytes` (HTTP/2 header list), when it is.
+    var headTooLarge: String?
 
     var isWebSocket: Bool {
         if case .none = webSocket { return false }
@@ -40,7 +42,7 @@ struct AdmissionRequest {
 
 /// What admission decided for a request.
 enum AdmissionDecision {
-    /// StreamGate answers itself (400, 403, 404, 501).
+    /// StreamGate answers itself (400, 403, 404, 413, 431, 501).
     case local(HTTPResponseStatus, reason: String)
     /// Proxy to `route` with `upstreamHead` (hop-by-hop fields removed, X-Forwarded-* set, upgrade fields added
     /// for a WebSocket).
@@ -55,6 +57,9 @@ struct StreamAdmission {
     /// The decision for `request` under `routes`, the table its event loop holds when the request arrives (so a
     /// reload applies to the next request on a connection that is already open).
     func admit(_ request: AdmissionRequest, routes: RouteTable) -> AdmissionDecision {
+        if let reason = request.headTooLarge {
+            return .local(.requestHeaderFieldsTooLarge, reason: reason)
+        }
         if request.method == .CONNECT && !request.isWebSocket {
             let reason = request.connectProtocol.map { "CONNECT for \($0) is not supported" } ?? "CONNECT is not supported"
             return .local(.notImplemented, reason: reason)
@@ -74,6 +79,11 @@ struct StreamAdmission {
         let host = target.authority.map(String.init) ?? request.host
         guard let route = routes.route(host: host, path: target.path) else {
             return .local(.notFound, reason: "no route for \(host ?? "")\(target.path)")
+        }
+        if let limit = route.config.maxRequestBody,
+            let length = request.headers.first(name: "content-length").flatMap(Int.init), length > limit
+        {
+            return .local(.payloadTooLarge, reason: "request body of \(length) bytes is over max_request_body \(limit)")
         }
         if case .upgrade(let problem?) = request.webSocket {
             return .local(.badRequest, reason: problem)
