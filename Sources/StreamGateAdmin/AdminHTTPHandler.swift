@@ -94,18 +94,28 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             let registry = state.proxy.registry
             let metrics = state.metrics
             let reloads = state.reloader?.counts
-            let generation = state.proxy.generation.number
+            let generation = state.proxy.generation
             context.eventLoop.makeFutureWithTask {
-                metrics.render(await registry.aggregate(), reloads: reloads, generation: generation)
+                metrics.render(
+                    await registry.aggregate(),
+                    reloads: reloads,
+                    generation: generation.number,
+                    upstreams: generation.upstreamStatus()
+                )
             }
                 .assumeIsolated().whenSuccess { [self] bytes in
                     respond(context, head, .ok, bytes: bytes, contentType: "text/plain; version=0.0.4; charset=utf-8")
                 }
         case .connections(let query):
+            let generation = state.proxy.generation
             withSnapshot(context) { snapshot in
                 let (page, total) = query.apply(to: snapshot.connections)
-                return (.ok, AdminJSON.connectionList(page, total: total, takenAt: Date()), "application/json")
+                let upstreams = generation.upstreamStatus()
+                return (.ok, AdminJSON.connectionList(page, total: total, upstreams: upstreams, takenAt: Date()), "application/json")
             } done: { [self] in respond(context, head, $0.0, bytes: $0.1, contentType: $0.2) }
+        case .upstreams:
+            let upstreams = state.proxy.generation.upstreamStatus()
+            respond(context, head, .ok, bytes: AdminJSON.upstreamList(upstreams), contentType: "application/json")
         case .connection(let id):
             let registry = state.proxy.registry
             context.eventLoop.makeFutureWithTask { await registry.snapshot(connection: id) }

@@ -6,8 +6,13 @@ import StreamGateProxy
 /// and each age, so the registry keeps no wall clock per stream. Written with `JSONWriter` (a snapshot of
 /// 10,000 streams is a few megabytes of it).
 enum AdminJSON {
-    /// `{"connections": [...], "total": N}`.
-    static func connectionList(_ connections: [ConnectionSnapshot], total: Int, takenAt: Date) -> [UInt8] {
+    /// `{"connections": [...], "total": N, "upstreams": [...]}`.
+    static func connectionList(
+        _ connections: [ConnectionSnapshot],
+        total: Int,
+        upstreams: [UpstreamStatus],
+        takenAt: Date
+    ) -> [UInt8] {
         var json = JSONWriter(capacity: 1024 + connections.count * 900)
         let now = milliseconds(takenAt)
         json.beginObject()
@@ -19,8 +24,44 @@ enum AdminJSON {
         json.endArray()
         json.key("total")
         json.int(total)
+        json.key("upstreams")
+        write(upstreams, into: &json)
         json.endObject()
         return json.bytes
+    }
+
+    /// `{"upstreams": [...]}`: every upstream's servers with their state.
+    static func upstreamList(_ upstreams: [UpstreamStatus]) -> [UInt8] {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("upstreams")
+        write(upstreams, into: &json)
+        json.endObject()
+        return json.bytes
+    }
+
+    private static func write(_ upstreams: [UpstreamStatus], into json: inout JSONWriter) {
+        json.beginArray()
+        for upstream in upstreams {
+            json.beginObject()
+            json.key("name"); json.string(upstream.name)
+            json.key("balance"); json.string(upstream.balance.rawValue)
+            json.key("servers")
+            json.beginArray()
+            for server in upstream.servers {
+                json.beginObject()
+                json.key("address"); json.string(server.address)
+                json.key("weight"); json.int(server.weight)
+                json.key("state"); json.string(server.state.rawValue)
+                json.key("streams"); json.int(server.streamsInFlight)
+                json.key("ejections"); json.int(server.ejections)
+                json.key("last_failure"); json.string(server.lastFailure)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+        }
+        json.endArray()
     }
 
     /// One connection object.

@@ -7,6 +7,7 @@ enum AdminRoute: Equatable {
     case dashboard
     case events
     case connections(ConnectionQuery)
+    case upstreams
     case connection(UInt64)
     case closeConnection(UInt64)
     case closeStream(connection: UInt64, stream: UInt32)
@@ -42,6 +43,7 @@ enum AdminRoute: Equatable {
             switch segments[0] {
             case "events": self = .events
             case "connections": self = .connections(try ConnectionQuery(query))
+            case "upstreams": self = .upstreams
             case "metrics": self = .metrics
             case "healthz": self = .healthz
             case "config": self = .config

@@ -19,6 +19,7 @@ enum ConfigJSON {
                 [
                     "name": listener.name,
                     "address": "\(listener.address)",
+                    "max_connections": listener.maxConnections,
                     "tls": listener.tls.map { tls -> [String: Any] in
                         [
                             "certificate": tls.certificate.certificatePath,
@@ -35,6 +36,19 @@ enum ConfigJSON {
             },
             "admin": config.admin == nil ? NSNull() : admin,
             "log": ["format": config.log.format.rawValue, "level": config.log.level],
+            "limits": [
+                "max_header_bytes": config.limits.maxHeaderBytes,
+                "header_timeout": config.limits.headerTimeout.configText,
+                "client_idle_timeout": config.limits.clientIdleTimeout.configText,
+                "stream_buffer_bytes": config.limits.streamBufferBytes,
+                "slow_consumer_timeout": config.limits.slowConsumerTimeout.configText,
+            ],
+            "drain": [
+                "timeout": config.drain.timeout.configText,
+                "spread": config.drain.spread.configText,
+                "sse_retry": config.drain.sseRetry?.configText ?? "0s",
+                "websocket_close_code": config.drain.webSocketCloseCode,
+            ],
             "upstreams": config.upstreams.map { upstream -> [String: Any] in
                 [
                     "name": upstream.name,
@@ -42,6 +56,20 @@ enum ConfigJSON {
                     "connect_timeout": upstream.connectTimeout.configText,
                     "max_idle_connections": upstream.maxIdleConnections,
                     "idle_connection_timeout": upstream.idleConnectionTimeout.configText,
+                    "weights": upstream.weights,
+                    "balance": upstream.balance.rawValue,
+                    "max_fails": upstream.passiveHealth.maxFails,
+                    "fail_window": upstream.passiveHealth.failWindow.configText,
+                    "eject_for": upstream.passiveHealth.ejectFor.configText,
+                    "health_check": upstream.healthCheck.map { check -> Any in
+                        [
+                            "path": check.path,
+                            "interval": check.interval.configText,
+                            "timeout": check.timeout.configText,
+                            "fall": check.fall,
+                            "rise": check.rise,
+                        ]
+                    } ?? NSNull(),
                 ]
             },
             "routes": config.routes.map { route -> [String: Any] in
@@ -49,6 +77,7 @@ enum ConfigJSON {
                     "name": route.name ?? NSNull(),
                     "match": ["host": "\(route.match.host)", "path_prefix": route.match.pathPrefix],
                     "upstream": route.upstream,
+                    "max_request_body": route.maxRequestBody ?? NSNull(),
                     "timeouts": [
                         "response_header": route.timeouts.responseHeader.configText,
                         "idle": route.timeouts.idle.configText,

@@ -58,7 +58,12 @@ public final class MetricsExporter: StreamObserver {
     }
 
     /// The exposition for the registry as `aggregate` counts it, with the reloads so far and the generation serving.
-    func render(_ aggregate: RegistryAggregate, reloads: ConfigReloader.Counts? = nil, generation: Int = 1) -> [UInt8] {
+    func render(
+        _ aggregate: RegistryAggregate,
+        reloads: ConfigReloader.Counts? = nil,
+        generation: Int = 1,
+        upstreams: [UpstreamStatus] = []
+    ) -> [UInt8] {
         var counters: [MetricKey: Int] = [:]
         var gauges: [MetricKey: Int] = [:]
         func add(_ name: String, _ labels: [String], _ value: Int, to table: inout [MetricKey: Int]) {
@@ -103,6 +108,14 @@ public final class MetricsExporter: StreamObserver {
         for (key, count) in aggregate.streams {
             add("streamgate_streams_active", [key.kind.rawValue, key.route], count, to: &gauges)
         }
+        for upstream in upstreams {
+            for server in upstream.servers {
+                let labels = [upstream.name, server.address]
+                add("streamgate_upstream_server_up", labels, server.state == .up ? 1 : 0, to: &gauges)
+                add("streamgate_upstream_server_streams", labels, server.streamsInFlight, to: &gauges)
+                add("streamgate_upstream_server_ejections_total", labels, server.ejections, to: &counters)
+            }
+        }
 
         exported.withLock { exported in
             for (key, value) in counters {
@@ -135,6 +148,9 @@ public final class MetricsExporter: StreamObserver {
         "streamgate_config_generation": [],
         "streamgate_connections_active": ["listener", "protocol"],
         "streamgate_streams_active": ["kind", "route"],
+        "streamgate_upstream_server_up": ["upstream", "server"],
+        "streamgate_upstream_server_streams": ["upstream", "server"],
+        "streamgate_upstream_server_ejections_total": ["upstream", "server"],
     ]
 
     private func dimensions(_ key: MetricKey) -> [(String, String)] {

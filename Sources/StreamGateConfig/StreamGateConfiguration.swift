@@ -314,29 +314,91 @@ public struct AccessLogConfig: Sendable, Equatable {
     }
 }
 
-/// A named group of upstream (origin) servers, chosen round robin.
+/// A named group of upstream (origin) servers: how a new stream picks one (`balance`, `weights`), when a failing
+/// server is taken out of the choice for a while (passive health), and the optional active check.
 public struct UpstreamConfig: Sendable, Equatable {
     public var name: String
     public var servers: [HostPort]
+    /// The weight of each server in `servers`, same order (1 unless configured).
+    public var weights: [Int]
+    public var balance: BalancePolicy
     /// How long a TCP connect to one server may take before the stream gets a 504.
     public var connectTimeout: Duration
     /// Idle keep-alive connections kept per server and event loop.
     public var maxIdleConnections: Int
     /// How long an idle pooled connection is kept before it is closed.
     public var idleConnectionTimeout: Duration
+    public var passiveHealth: PassiveHealthConfig
+    public var healthCheck: HealthCheckConfig?
 
     public init(
         name: String,
         servers: [HostPort],
+        weights: [Int]? = nil,
+        balance: BalancePolicy = .roundRobin,
         connectTimeout: Duration = .seconds(5),
         maxIdleConnections: Int = 32,
-        idleConnectionTimeout: Duration = .seconds(60)
+        idleConnectionTimeout: Duration = .seconds(60),
+        passiveHealth: PassiveHealthConfig = PassiveHealthConfig(),
+        healthCheck: HealthCheckConfig? = nil
     ) {
         self.name = name
         self.servers = servers
+        self.weights = weights ?? Array(repeating: 1, count: servers.count)
+        self.balance = balance
         self.connectTimeout = connectTimeout
         self.maxIdleConnections = maxIdleConnections
         self.idleConnectionTimeout = idleConnectionTimeout
+        self.passiveHealth = passiveHealth
+        self.healthCheck = healthCheck
+    }
+}
+
+/// How a new stream picks the server of its upstream, among the servers not ejected.
+public enum BalancePolicy: String, Sendable, CaseIterable {
+    /// In turn, in proportion to the weights (smooth weighted round robin, as nginx), per event loop.
+    case roundRobin = "round_robin"
+    /// The server with the fewest streams in flight for its weight, over all event loops: with streams that last
+    /// hours, round robin leaves the servers as uneven as the streams' lifetimes.
+    case leastStreams = "least_streams"
+}
+
+/// Passive health: `maxFails` failures of a server (a connect that fails or times out, a connection closed or reset
+/// before the response head, no head within `response_header`) within `failWindow` take it out of the choice for
+/// `ejectFor`. `maxFails` 0 turns this off. The defaults are nginx's (`max_fails=1 fail_timeout=10s`).
+public struct PassiveHealthConfig: Sendable, Equatable {
+    public var maxFails: Int
+    public var failWindow: Duration
+    public var ejectFor: Duration
+
+    public init(maxFails: Int = 1, failWindow: Duration = .seconds(10), ejectFor: Duration = .seconds(10)) {
+        self.maxFails = maxFails
+        self.failWindow = failWindow
+        self.ejectFor = ejectFor
+    }
+}
+
+/// Active health: every `interval`, `GET path` to each server; a 2xx or 3xx within `timeout` passes. `fall` failed
+/// checks in a row take a server out of the choice, `rise` passed ones bring it back (HAProxy's defaults).
+public struct HealthCheckConfig: Sendable, Equatable {
+    public var path: String
+    public var interval: Duration
+    public var timeout: Duration
+    public var fall: Int
+    public var rise: Int
+
+    public init(
+        path: String = "/healthz",
+        interval: Duration = .seconds(5),
+        timeout: Duration = .seconds(1),
+        fall: Int = 3,
+        rise: Int = 2
+    ) {
+        self.path = path
+        self.interval = interval
+        self.timeout = timeout
+        self.fall = fall
+        self.rise = rise
     }
 }
 

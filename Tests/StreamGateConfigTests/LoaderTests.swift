@@ -137,6 +137,19 @@ final class LoaderTests: XCTestCase {
         // The limits written out in the file are the defaults they document.
         XCTAssertEqual(config.limits, LimitsConfig())
         XCTAssertEqual(config.listeners.first?.maxConnections, ListenerConfig.defaultMaxConnections)
+        XCTAssertEqual(config.upstreams.first?.balance, .roundRobin)
+        XCTAssertEqual(config.upstreams.first?.passiveHealth, PassiveHealthConfig())
+    }
+
+    /// The commented-out health check in the bundled file is valid once uncommented, and spells the defaults.
+    func testBundledHealthCheckExampleLoadsWhenUncommented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let bundled = try String(contentsOf: root.appendingPathComponent("conf/streamgate.yaml"), encoding: .utf8)
+        let text = bundled.replacingOccurrences(of: "    # health_check: {", with: "    health_check: {")
+        XCTAssertNotEqual(text, bundled, "the example is gone from conf/streamgate.yaml")
+        let config = try ConfigLoader.load(yaml: text, sourcePath: "conf/streamgate.yaml")
+        XCTAssertEqual(config.upstreams.first?.healthCheck, HealthCheckConfig())
     }
 
     /// The commented-out WebSocket route in the bundled file is valid once uncommented.
@@ -210,7 +223,7 @@ final class LoaderTests: XCTestCase {
               plain  127.0.0.1:8080  cleartext  h2 max_concurrent_streams=100 initial_window_size=1048576 websocket=on
             admin: 127.0.0.1:9901
             upstreams:
-              app  [127.0.0.1:3000, [::1]:3001]  connect_timeout=2s max_idle_connections=8 idle_connection_timeout=1m30s
+              app  [127.0.0.1:3000, [::1]:3001]  balance=round_robin connect_timeout=2s max_idle_connections=8 idle_connection_timeout=1m30s max_fails=1/10s eject_for=10s
             routes:
               * /events/ -> app  response_header=10s idle=10m max_lifetime=none
                 sse  heartbeat_interval=20s heartbeat_comment="hb" retry=3s first_byte=upstream \

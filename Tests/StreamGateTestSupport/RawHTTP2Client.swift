@@ -24,6 +24,7 @@ public final class RawHTTP2Client: @unchecked Sendable {
     private let channel: any Channel
     private let state: RawHTTP2State
     private let authority: String
+    private let closed = StopFlag()
 
     /// Connects to 127.0.0.1:`port` and sends the connection preface, SETTINGS (push off, `initialWindowSize` for
     /// every stream) and a connection WINDOW_UPDATE raising the connection window to `connectionWindow` bytes.
@@ -103,7 +104,9 @@ public final class RawHTTP2Client: @unchecked Sendable {
     }
 
     /// Closes the TCP connection and stops the event loop. Safe to call twice.
+    /// Closes the connection and stops the client's event loop; safe to call twice.
     public func close() {
+        guard closed.markStopped() else { return }
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
     }

@@ -31,11 +31,22 @@ public struct ConfigSummary {
 
         lines.append("upstreams:")
         for upstream in config.upstreams {
-            let servers = upstream.servers.map(\.description).joined(separator: ", ")
+            let servers = zip(upstream.servers, upstream.weights)
+                .map { $1 == 1 ? $0.description : "\($0) weight=\($1)" }
+                .joined(separator: ", ")
+            let passive = upstream.passiveHealth
+            var health = passive.maxFails == 0
+                ? " passive health off"
+                : " max_fails=\(passive.maxFails)/\(passive.failWindow.configText) eject_for=\(passive.ejectFor.configText)"
+            if let check = upstream.healthCheck {
+                health += " health_check=\(check.path) every \(check.interval.configText)"
+            }
             lines.append(
-                "  \(upstream.name)  [\(servers)]  connect_timeout=\(upstream.connectTimeout.configText)"
+                "  \(upstream.name)  [\(servers)]  balance=\(upstream.balance.rawValue)"
+                    + " connect_timeout=\(upstream.connectTimeout.configText)"
                     + " max_idle_connections=\(upstream.maxIdleConnections)"
                     + " idle_connection_timeout=\(upstream.idleConnectionTimeout.configText)"
+                    + health
             )
         }
 

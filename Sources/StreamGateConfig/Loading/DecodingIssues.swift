@@ -58,6 +58,7 @@ final class DecodingIssues {
         case is Node.Sequence.Type, is any RawListMarker.Type: return "a list"
         case is Node.Mapping.Type, is any RawSection.Type: return "a mapping"
         case is Node.Scalar.Type: return "a single value"
+        case is RawServer.Type: return "an address or a mapping with address and weight"
         default: return "\(type)"
         }
     }

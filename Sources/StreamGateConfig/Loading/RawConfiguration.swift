@@ -162,25 +162,83 @@ struct RawAccessLog: RawSection {
 
 struct RawUpstream: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case name, servers
+        case name, servers, balance
         case connectTimeout = "connect_timeout"
         case maxIdleConnections = "max_idle_connections"
         case idleConnectionTimeout = "idle_connection_timeout"
+        case maxFails = "max_fails"
+        case failWindow = "fail_window"
+        case ejectFor = "eject_for"
+        case healthCheck = "health_check"
     }
 
     var name: String?
-    var servers: RawList<String>?
+    var servers: RawList<RawServer>?
+    var balance: String?
     var connectTimeout: String?
     var maxIdleConnections: Int?
     var idleConnectionTimeout: String?
+    var maxFails: Int?
+    var failWindow: String?
+    var ejectFor: String?
+    var healthCheck: RawHealthCheck?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         name = reader.value(.name)
         servers = reader.value(.servers)
+        balance = reader.value(.balance)
         connectTimeout = reader.value(.connectTimeout)
         maxIdleConnections = reader.value(.maxIdleConnections)
         idleConnectionTimeout = reader.value(.idleConnectionTimeout)
+        maxFails = reader.value(.maxFails)
+        failWindow = reader.value(.failWindow)
+        ejectFor = reader.value(.ejectFor)
+        healthCheck = reader.value(.healthCheck)
+    }
+}
+
+/// One upstream server: `host:port`, or `{ address: host:port, weight: 2 }`.
+struct RawServer: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case address, weight
+    }
+
+    var address: String?
+    var weight: Int?
+    /// Written as a mapping (so its address is at `.address`).
+    var isMapping = false
+
+    init(from decoder: any Decoder) throws {
+        if let text = try? decoder.singleValueContainer().decode(String.self) {
+            address = text
+            return
+        }
+        let reader = try SectionReader(decoder, keys: Key.self)
+        isMapping = true
+        address = reader.value(.address)
+        weight = reader.value(.weight)
+    }
+}
+
+struct RawHealthCheck: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case path, interval, timeout, fall, rise
+    }
+
+    var path: String?
+    var interval: String?
+    var timeout: String?
+    var fall: Int?
+    var rise: Int?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        path = reader.value(.path)
+        interval = reader.value(.interval)
+        timeout = reader.value(.timeout)
+        fall = reader.value(.fall)
+        rise = reader.value(.rise)
     }
 }
 

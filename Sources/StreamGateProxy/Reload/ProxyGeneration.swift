@@ -15,24 +15,38 @@ public final class ProxyGeneration: Sendable {
     let routes: RouteTable
     /// Each listener's settings, by the identity its socket keeps across reloads.
     let listeners: [ListenerKey: ListenerSettings]
+    /// The upstreams in config order.
+    let upstreams: [UpstreamGroup]
 
     private init(
         number: Int,
         loadedAt: Date,
         config: StreamGateConfiguration,
         routes: RouteTable,
-        listeners: [ListenerKey: ListenerSettings]
+        listeners: [ListenerKey: ListenerSettings],
+        upstreams: [UpstreamGroup]
     ) {
         self.number = number
         self.loadedAt = loadedAt
         self.config = config
         self.routes = routes
         self.listeners = listeners
+        self.upstreams = upstreams
+    }
+
+    /// Every server of every upstream now: its state, streams in flight and ejections.
+    public func upstreamStatus(at now: NIODeadline = .now()) -> [UpstreamStatus] {
+        upstreams.map { UpstreamStatus($0, at: now) }
     }
 
     /// Resolves every upstream server and loads every certificate of `config`; throws every problem found, each at
-    /// the config key it comes from.
-    public static func build(number: Int, config: StreamGateConfiguration) throws(ConfigErrors) -> ProxyGeneration {
+    /// the config key it comes from. The servers' shared state comes from `servers`, so a server the previous
+    /// generation had keeps its streams in flight and its health.
+    static func build(
+        number: Int,
+        config: StreamGateConfiguration,
+        servers: UpstreamServerDirectory
+    ) throws(ConfigErrors) -> ProxyGeneration {
         var errors: [ConfigError] = []
         var groups: [String: UpstreamGroup] = [:]
         for (index, upstream) in config.upstreams.enumerated() {
@@ -46,7 +60,12 @@ public final class ProxyGeneration: Sendable {
                 }
             }
             if addresses.count == upstream.servers.count {
-                groups[upstream.name] = UpstreamGroup(index: index, config: upstream, addresses: addresses)
+                groups[upstream.name] = UpstreamGroup(
+                    index: index,
+                    config: upstream,
+                    addresses: addresses,
+                    directory: servers
+                )
             }
         }
         var contexts: [String: TLSContext] = [:]
@@ -69,12 +88,15 @@ public final class ProxyGeneration: Sendable {
                 limits: config.limits
             )
         }
+        let upstreams = config.upstreams.compactMap { groups[$0.name] }
+        servers.keepOnly(upstreams.flatMap(\.servers))
         return ProxyGeneration(
             number: number,
             loadedAt: Date(),
             config: config,
             routes: RouteTable(routes: routes),
-            listeners: listeners
+            listeners: listeners,
+            upstreams: upstreams
         )
     }
 }

@@ -27,6 +27,10 @@ public final class ProxyServer: Service, Sendable {
     private let current: Mutex<ProxyGeneration>
     private let reloads = ReloadQueue()
     private let draining = Atomic<Bool>(false)
+    /// The servers of every upstream with their health and streams in flight, kept across reloads.
+    private let upstreamServers: UpstreamServerDirectory
+    /// The serving generation's active health checks, once `run` has started them.
+    private let healthChecks = Mutex<UpstreamHealthChecks?>(nil)
 
     /// Resolves upstream addresses, builds the route table and the listeners' TLS contexts; throws when an upstream
     /// host name does not resolve or a certificate cannot be loaded.
@@ -37,7 +41,9 @@ public final class ProxyServer: Service, Sendable {
         drainTimeout: Duration? = nil,
         observers: [any StreamObserver] = []
     ) throws {
-        let generation = try ProxyGeneration.build(number: 1, config: config)
+        let upstreamServers = UpstreamServerDirectory(logger: logger)
+        let generation = try ProxyGeneration.build(number: 1, config: config, servers: upstreamServers)
+        self.upstreamServers = upstreamServers
         self.group = group
         self.logger = logger
         self.drainTimeout = drainTimeout
@@ -75,6 +81,7 @@ public final class ProxyServer: Service, Sendable {
             throw StartupBindError(errors: error)
         }
         await boundAddresses.finish()
+        startHealthChecks(for: generation)
 
         try? await gracefulShutdown()
         draining.store(true, ordering: .relaxed)
@@ -114,6 +121,7 @@ public final class ProxyServer: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
+        healthChecks.withLock { $0?.stop() }
         _ = await context.pools.visitAll { $0.closeAll() }
         logger.info("stopped")
     }
@@ -140,11 +148,12 @@ public final class ProxyServer: Service, Sendable {
                 ConfigError(file: config.sourcePath, line: nil, keyPath: "", message: "not applied: shutting down")
             ])
         }
-        let next = try ProxyGeneration.build(number: generation.number + 1, config: config)
+        let next = try ProxyGeneration.build(number: generation.number + 1, config: config, servers: upstreamServers)
         let added = try await listeners.bindNew(next)
         await context.routes.replace(with: next.routes)
         let removed = await listeners.retarget(next)
         current.withLock { $0 = next }
+        startHealthChecks(for: next)
         for (name, address) in added {
             logger.info("listener \(name) listening on \(address.map(Self.describe) ?? "?")")
         }
@@ -152,6 +161,16 @@ public final class ProxyServer: Service, Sendable {
             logger.info("listener \(name) removed: no longer accepting; its open connections stay until they end")
         }
         return next
+    }
+
+    /// Replaces the running health checks by `generation`'s.
+    private func startHealthChecks(for generation: ProxyGeneration) {
+        let checks = UpstreamHealthChecks(groups: generation.upstreams, eventLoops: group)
+        let previous = healthChecks.withLock { current -> UpstreamHealthChecks? in
+            defer { current = checks }
+            return current
+        }
+        previous?.stop()
     }
 
     /// `127.0.0.1:8080` / `[::1]:8080`.

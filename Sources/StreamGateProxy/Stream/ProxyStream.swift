@@ -175,7 +175,12 @@ final class ProxyStream {
     }
 
     private func leaseUpstream() {
-        lease.acquire { [self] result in
+        lease.acquire(connectFailed: { [self] failure in
+            connection?.upstreamConnectFailed(upstream: route.upstream.name, server: failure.address)
+            guard machine.isConnecting else { return false }
+            logger.warning("\(failure.description); trying another server")
+            return true
+        }) { [self] result in
             switch result {
             case .success(let connection):
                 guard machine.isConnecting else {
@@ -186,7 +191,6 @@ final class ProxyStream {
                 connection.handler.delegate = self
                 perform(machine.upstreamLeased(now: clock.now()))
             case .failure(let failure):
-                connection?.upstreamConnectFailed(upstream: route.upstream.name, server: failure.address)
                 perform(machine.upstreamUnavailable(failure))
             }
         }
@@ -208,7 +212,11 @@ final class ProxyStream {
 extension ProxyStream: NIOScheduledCallbackHandler {
     func handleScheduledCallback(eventLoop: some EventLoop) {
         timer.fired()
-        perform(machine.deadlineReached(now: clock.now()))
+        let action = machine.deadlineReached(now: clock.now())
+        if case .finished(.timeoutResponseHeader) = machine.state, let upstream {
+            lease.record(upstream, failure: "no response head within \(route.config.timeouts.responseHeader.configText)")
+        }
+        perform(action)
         armTimer()
     }
 
@@ -217,6 +225,9 @@ extension ProxyStream: NIOScheduledCallbackHandler {
 
 extension ProxyStream: UpstreamResponseDelegate {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
+        if let upstream {
+            lease.record(upstream, failure: nil)
+        }
         let now = clock.now()
         let latency = machine.phase == .awaitingHead ? machine.responseHeadLatency(now: now) : nil
         perform(machine.responseHeadReceived(head, now: now, allocator: allocator))
@@ -247,7 +258,14 @@ extension ProxyStream: UpstreamResponseDelegate {
     }
 
     func upstreamFailed(_ error: any Error) {
-        perform(machine.upstreamFailed(error, connectionWasReused: upstream?.isReused ?? false))
+        let awaitingHead = machine.isAwaitingHead
+        let action = machine.upstreamFailed(error, connectionWasReused: upstream?.isReused ?? false)
+        // A fresh connection that fails before the head counts against the server; a pooled one the server closed
+        // as it was leased is retried and does not.
+        if awaitingHead, case .finish = action, let upstream {
+            lease.record(upstream, failure: "failed before a response head: \(error)")
+        }
+        perform(action)
     }
 
     /// For the few buffers StreamGate makes itself (a restored BOM, the retry preamble); a value, no lookup.

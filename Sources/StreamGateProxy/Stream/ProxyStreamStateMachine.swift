@@ -109,6 +109,12 @@ struct ProxyStreamStateMachine {
         return false
     }
 
+    /// The request went upstream and no response head has come yet.
+    var isAwaitingHead: Bool {
+        if case .awaitingHead = state { return true }
+        return false
+    }
+
     var isStreaming: Bool {
         if case .streaming = state { return true }
         return false

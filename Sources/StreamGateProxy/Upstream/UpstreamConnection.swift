@@ -11,6 +11,8 @@ final class UpstreamConnection {
     private(set) var isReused = false
     /// When an idle pooled connection is closed.
     var idleDeadline: NIODeadline = .now()
+    /// The server whose streams-in-flight count the stream using this connection holds; nil while pooled.
+    private var countedOn: UpstreamServer?
 
     init(channel: any Channel, handler: UpstreamHTTP1Handler, serverIndex: Int) {
         self.channel = channel
@@ -23,6 +25,20 @@ final class UpstreamConnection {
     func markReused() {
         isReused = true
     }
+
+    /// A stream now uses this connection and holds one of `server`'s streams in flight (taken at its choice).
+    func carryStream(of server: UpstreamServer) {
+        countedOn = server
+    }
+
+    /// The stream is done with this connection: its server has one stream fewer in flight.
+    func streamEnded() {
+        countedOn?.streamEnded()
+        countedOn = nil
+    }
+
+    /// The server this connection goes to, while a stream uses it.
+    var server: UpstreamServer? { countedOn }
 
     func write(_ part: HTTPClientRequestPart) {
         channel.write(part, promise: nil)
@@ -41,6 +57,11 @@ final class UpstreamConnection {
     func convertToTunnel() throws -> ChannelTunnelHandler {
         let sync = channel.pipeline.syncOperations
         let tunnelHandler = ChannelTunnelHandler(side: .upstream)
+        // The tunnel is a stream in flight to the server until its connection closes.
+        if let server = countedOn {
+            countedOn = nil
+            channel.closeFuture.whenComplete { _ in server.streamEnded() }
+        }
         handler.delegate = nil
         handler.resumeReading()
         try sync.addHandler(tunnelHandler)
@@ -56,6 +77,7 @@ final class UpstreamConnection {
 
     func close() {
         handler.delegate = nil
+        streamEnded()
         channel.close(promise: nil)
     }
 }

@@ -3,12 +3,12 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The upstream connections of one event loop: idle keep-alive connections per upstream server, the round-robin
-/// cursor per group, and the connector for new ones. Used only on its event loop, so it needs no locks.
+/// The upstream connections of one event loop: idle keep-alive connections per upstream server, the balancer's
+/// state for this loop, and the connector for new ones. Used only on its event loop, so it needs no locks.
 final class UpstreamConnectionPool {
     private let eventLoop: any EventLoop
     private var idle: [PoolKey: [UpstreamConnection]] = [:]
-    private var cursors: [String: Int] = [:]
+    private var balancer = UpstreamBalancer()
     private var expiryTask: Scheduled<Void>?
     private var expiryDeadline: NIODeadline?
 
@@ -29,11 +29,10 @@ final class UpstreamConnectionPool {
     /// within a few reads when an upstream sends fast, up to 64 KiB.
     static let receiveBufferSizing = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
-    /// The server of `group` the next new stream should use (round robin per event loop).
-    func nextServer(of group: UpstreamGroup) -> Int {
-        let next = cursors[group.name, default: 0] % group.addresses.count
-        cursors[group.name] = (next + 1) % group.addresses.count
-        return next
+    /// The server of `group` the next new stream should use (the group's `balance`, among the servers available),
+    /// or nil when `excluding` was its only server.
+    func chooseServer(of group: UpstreamGroup, excluding: Int? = nil) -> Int? {
+        balancer.choose(in: group, excluding: excluding)
     }
 
     /// An idle pooled connection to `server` of `group`, if one is still open.
@@ -74,6 +73,7 @@ final class UpstreamConnectionPool {
     /// when the pool for that server is full.
     func release(_ connection: UpstreamConnection, group: UpstreamGroup) {
         connection.handler.delegate = nil
+        connection.streamEnded()
         guard connection.isActive else { return }
         let key = PoolKey(group: group.name, server: group.addressTexts[connection.serverIndex])
         var list = idle[key, default: []]

@@ -5,22 +5,61 @@ import NIOCore
 import NIOPosix
 
 /// How one stream gets its upstream connection and gives it back: chooses the server of the route's upstream
-/// (round robin per event loop), takes an idle pooled connection to it or connects, and at the end returns the
-/// connection to the pool or closes it. The place where balancing and health will plug in. On the stream's loop.
+/// (its `balance`, among the servers not ejected or down), takes an idle pooled connection to it or connects, and
+/// when a connect fails (nothing was sent yet) records the failure for passive health and tries once more on
+/// another server. The stream counts as in flight to its server from the choice until the connection goes back to
+/// the pool or is closed. On the stream's loop.
 struct UpstreamLease {
     let group: UpstreamGroup
     let pool: UpstreamConnectionPool
 
     /// Gets a connection for one stream; `completion` runs on the pool's loop, at once for a pooled connection.
-    func acquire(_ completion: @escaping (Result<UpstreamConnection, UpstreamLeaseFailure>) -> Void) {
-        let server = pool.nextServer(of: group)
-        if let idle = pool.takeIdle(group: group, server: server) {
+    /// `connectFailed` hears of each failed connect first; it answers whether another server may be tried (false
+    /// when the stream no longer wants one).
+    func acquire(
+        connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
+        _ completion: @escaping (Result<UpstreamConnection, UpstreamLeaseFailure>) -> Void
+    ) {
+        attempt(after: nil, connectFailed: connectFailed, completion)
+    }
+
+    /// One try; `earlier` is the server and failure of the try before (then this is the retry, and the last).
+    private func attempt(
+        after earlier: (server: Int, failure: UpstreamLeaseFailure)?,
+        connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
+        _ completion: @escaping (Result<UpstreamConnection, UpstreamLeaseFailure>) -> Void
+    ) {
+        guard let index = pool.chooseServer(of: group, excluding: earlier?.server) else {
+            if let earlier {
+                completion(.failure(earlier.failure))
+            }
+            return
+        }
+        let server = group.servers[index]
+        server.streamStarted()
+        if let idle = pool.takeIdle(group: group, server: index) {
+            idle.carryStream(of: server)
             completion(.success(idle))
             return
         }
-        let address = group.addressTexts[server]
-        pool.connect(group: group, server: server).assumeIsolated().whenComplete { result in
-            completion(result.mapError { UpstreamLeaseFailure(connecting: address, error: $0) })
+        let address = group.addressTexts[index]
+        let group = self.group
+        pool.connect(group: group, server: index).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let connection):
+                connection.carryStream(of: server)
+                completion(.success(connection))
+            case .failure(let error):
+                server.streamEnded()
+                let failure = UpstreamLeaseFailure(connecting: address, error: error)
+                server.recordFailure(failure.description, policy: group.config.passiveHealth)
+                let mayRetry = connectFailed(failure)
+                if earlier == nil, mayRetry, group.servers.count > 1 {
+                    attempt(after: (index, failure), connectFailed: connectFailed, completion)
+                } else {
+                    completion(.failure(failure))
+                }
+            }
         }
     }
 
@@ -32,6 +71,16 @@ struct UpstreamLease {
     /// The `ip:port` a connection of this lease goes to.
     func address(of connection: UpstreamConnection) -> String {
         group.addressTexts[connection.serverIndex]
+    }
+
+    /// A response head arrived on `connection`, or it failed before one (`failure` says how): passive health.
+    func record(_ connection: UpstreamConnection, failure: String?) {
+        guard let server = connection.server else { return }
+        if let failure {
+            server.recordFailure(failure, policy: group.config.passiveHealth)
+        } else {
+            server.recordSuccess()
+        }
     }
 }
 
@@ -55,7 +104,7 @@ struct UpstreamLeaseFailure: Error, CustomStringConvertible {
     }
 
     /// The system's words for the failed connect (`connection refused`), else the error's own description.
-    private static func reason(_ error: any Error) -> String {
+    static func reason(_ error: any Error) -> String {
         var underlying = error
         if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
             underlying = first.error
