@@ -122,6 +122,7 @@ let package = Package(
                 "StreamGateProxy",
                 "StreamGateAdmin",
                 "StreamGateConfig",
+                "StreamGateHTTP2",
                 "StreamGateTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -5,6 +5,12 @@ public protocol HTTP2ServerConnectionDelegate: AnyObject {
     /// A user event reached the connection that HTTP/2 itself does not handle (e.g. the application's shutdown
     /// notices).
     func http2ConnectionReceived(userEvent: Any)
+    /// The client broke the protocol or ran into a flood limit; GOAWAY with `error.code` is on its way.
+    func http2ConnectionFailed(_ error: HTTP2ConnectionError)
+}
+
+extension HTTP2ServerConnectionDelegate {
+    public func http2ConnectionFailed(_ error: HTTP2ConnectionError) {}
 }
 
 /// HTTP/2 settings StreamGate advertises (RFC 9113 section 6.5.2).

@@ -30,6 +30,13 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     private var goingAway = false
     /// The GOAWAY naming the last stream went out: the connection closes once its streams are done.
     private var finalGoawaySent = false
+    /// Client stream ids skipped so far (HEADERS on one of them is a connection error).
+    private var streamIDs = ClientStreamIDLedger()
+    private var resetRateLimit = StreamResetRateLimit()
+    /// The error a callback found inside nghttp2's processing; it makes `mem_recv` fail and is answered after.
+    private var connectionError: HTTP2ConnectionError?
+    /// A GOAWAY with an error went out: nothing more is read.
+    private var failed = false
 
     /// Time between the shutdown notice and the final GOAWAY: about one round trip on any sane network.
     private static let shutdownNoticeGrace = TimeAmount.milliseconds(200)
@@ -74,21 +81,31 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let session else { return }
+        guard let session, !failed else { return }
         let buffer = unwrapInboundIn(data)
         inSession = true
         do {
             try session.receive(buffer)
         } catch {
             inSession = false
-            logger.info("HTTP/2 connection error: \(error); sending GOAWAY")
-            session.terminate(errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
-            flushOutput()
-            context.close(promise: nil)
+            fail(connectionError ?? HTTP2ConnectionError(receiving: error))
             return
         }
         inSession = false
         flushOutput()
+    }
+
+    /// Ends the connection for a client's error: GOAWAY with the code and reason, then close.
+    private func fail(_ error: HTTP2ConnectionError) {
+        guard let context, let session, !failed else { return }
+        failed = true
+        logger.info(
+            "HTTP/2 connection error from \(context.channel.remoteAddress?.description ?? "client"): \(error.reason); sending GOAWAY \(error.codeName)"
+        )
+        delegate.http2ConnectionFailed(error)
+        session.submitGoaway(error)
+        flushOutput()
+        context.close(promise: nil)
     }
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -236,6 +253,30 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     }
 
     // MARK: Events from nghttp2 (NGHTTP2Callbacks)
+
+    /// Checks a frame's header before nghttp2 processes it: HEADERS on a stream id the client skipped, and the
+    /// rate of RST_STREAM. False fails the connection (`connectionError` says why).
+    func beginFrame(type: UInt8, streamID: Int32) -> Bool {
+        switch UInt32(type) {
+        case NGHTTP2_HEADERS.rawValue where streamID > 0 && streamID & 1 == 1:
+            if streamIDs.headersReceived(streamID: streamID) == .skipped {
+                connectionError = .protocolError(
+                    "HEADERS on stream \(streamID), closed when the client opened stream \(streamIDs.highestOpened)"
+                )
+                return false
+            }
+        case NGHTTP2_RST_STREAM.rawValue:
+            if !resetRateLimit.allowReset() {
+                connectionError = .enhanceYourCalm(
+                    "more than \(StreamResetRateLimit.defaultBurst) RST_STREAM at once or \(StreamResetRateLimit.defaultPerSecond) a second"
+                )
+                return false
+            }
+        default:
+            break
+        }
+        return true
+    }
 
     func beginRequest(streamID: Int32) {
         pendingRequests[streamID] = PendingRequest()

@@ -5,6 +5,7 @@ import CNghttp2
 /// (unretained: the handler deletes the session before it goes away) and hands the event over.
 enum NGHTTP2Callbacks {
     static func register(in callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, onBeginFrame)
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
         nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
@@ -16,6 +17,13 @@ enum NGHTTP2Callbacks {
     private static func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnectionHandler? {
         guard let userData else { return nil }
         return Unmanaged<HTTP2ServerConnectionHandler>.fromOpaque(userData).takeUnretainedValue()
+    }
+
+    /// Every frame's header, before nghttp2 acts on it; a failure here fails `mem_recv` (a connection error).
+    private static let onBeginFrame: nghttp2_on_begin_frame_callback = { _, header, userData in
+        guard let header, let handler = handler(userData) else { return 0 }
+        return handler.beginFrame(type: header.pointee.type, streamID: header.pointee.stream_id)
+            ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
     }
 
     private static let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
@@ -37,7 +45,7 @@ enum NGHTTP2Callbacks {
             name: UnsafeBufferPointer(start: name, count: nameLength),
             value: UnsafeBufferPointer(start: value, count: valueLength)
         )
-        // Too large a header list: reset just this stream.
+        // Not accepted only for a stream nghttp2 should reset (an over-long header list is answered 431 instead).
         return accepted ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
     }
 

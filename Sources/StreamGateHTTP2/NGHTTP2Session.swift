@@ -23,8 +23,13 @@ final class NGHTTP2Session {
         defer { nghttp2_option_del(option) }
         // Request-body windows reopen only as the upstream takes the bytes.
         nghttp2_option_set_no_auto_window_update(option, 1)
-        // Rapid reset (CVE-2023-44487) and CONTINUATION flood limits.
-        nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33)
+        // Rapid reset (CVE-2023-44487) and CONTINUATION flood limits. StreamResetRateLimit answers resets first
+        // (with ENHANCE_YOUR_CALM); nghttp2's own limiter, twice as loose, stays as a backstop.
+        nghttp2_option_set_stream_reset_rate_limit(
+            option,
+            UInt64(2 * StreamResetRateLimit.defaultBurst),
+            UInt64(2 * StreamResetRateLimit.defaultPerSecond)
+        )
         nghttp2_option_set_max_continuations(option, 8)
         nghttp2_option_set_max_outbound_ack(option, 1000)
         nghttp2_option_set_max_settings(option, 32)
@@ -141,15 +146,20 @@ final class NGHTTP2Session {
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, NGHTTP2_NO_ERROR.rawValue, nil, 0)
     }
 
-    /// GOAWAY with `errorCode` and stop: no more frames are processed.
-    func terminate(errorCode: UInt32) {
-        _ = nghttp2_session_terminate_session(session, errorCode)
+    /// GOAWAY with `error`'s code and its reason as debug data, naming the last stream processed. The caller
+    /// stops reading and closes the connection once the frame is written.
+    func submitGoaway(_ error: HTTP2ConnectionError) {
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        var reason = Array(error.reason.utf8.prefix(256))
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, error.code, &reason, reason.count)
     }
 }
 
-/// An nghttp2 failure: the library's error text and what StreamGate was doing.
+/// An nghttp2 failure: the library's error code and text, and what StreamGate was doing.
 struct HTTP2SessionError: Error, CustomStringConvertible {
     var message: String
+    /// The `NGHTTP2_ERR_*` value, when nghttp2 returned one.
+    var libraryCode: Int32?
 
     init(message: String) {
         self.message = message
@@ -157,6 +167,7 @@ struct HTTP2SessionError: Error, CustomStringConvertible {
 
     init(code: Int32, while doing: String) {
         self.message = "\(String(cString: nghttp2_strerror(code))) while \(doing)"
+        self.libraryCode = code
     }
 
     var description: String { message }

@@ -51,6 +51,14 @@ class AdminTestCase: WebSocketTestCase {
         return try Curl.fetch(adminBase + path, authorization + extra, timeout: 10)
     }
 
+    /// `streamgate_limit_hits_total` of `limit` on the listener named `plain`, from `/metrics`.
+    func limitHits(_ limit: String) throws -> Int {
+        let metrics = try admin("/metrics").text
+        let prefix = "streamgate_limit_hits_total{listener=\"plain\",limit=\"\(limit)\"} "
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
+        return line.flatMap { Int($0.dropFirst(prefix.count).prefix { $0.isNumber }) } ?? 0
+    }
+
     /// `/connections` (with `query`) as JSON: the connections and the total.
     func connections(_ query: String = "", _ extra: [String] = []) throws -> (list: [[String: Any]], total: Int) {
         let response = try admin("/connections" + query, extra)

@@ -32,14 +32,6 @@ final class LimitsTests: AdminTestCase {
         return proxy
     }
 
-    /// `streamgate_limit_hits_total` of `limit` on the plain listener.
-    private func limitHits(_ limit: String) throws -> Int {
-        let metrics = try admin("/metrics").text
-        let prefix = "streamgate_limit_hits_total{listener=\"plain\",limit=\"\(limit)\"} "
-        let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
-        return line.flatMap { Int($0.dropFirst(prefix.count).prefix { $0.isNumber }) } ?? 0
-    }
-
     func testOversizedHeadGets431OverBothProtocols() throws {
         let origin = try startOrigin()
         let proxy = try startLimitedProxy(origin: origin, limits: "{ max_header_bytes: 2KiB }")

@@ -14,6 +14,8 @@ public final class RawHTTP2Client: @unchecked Sendable {
     /// What one stream has received so far.
     public struct StreamState: Sendable {
         public var headerBlocks = 0
+        /// The `:status` of the first header block, when `RawHPACK.status(in:)` can read it.
+        public var status: Int?
         public var data = Data()
         public var ended = false
         /// The error code of a RST_STREAM from the server.
@@ -28,12 +30,21 @@ public final class RawHTTP2Client: @unchecked Sendable {
 
     /// Connects to 127.0.0.1:`port` and sends the connection preface, SETTINGS (push off, `initialWindowSize` for
     /// every stream) and a connection WINDOW_UPDATE raising the connection window to `connectionWindow` bytes.
-    public init(port: Int, initialWindowSize: Int = 65_535, connectionWindow: Int = 16 << 20) throws {
+    /// With `preface: false` nothing is sent: the caller writes its own first bytes with `sendRaw`. With
+    /// `readsSocket: false` nothing is read from the socket until `startReadingSocket()` (a client that never reads).
+    public init(
+        port: Int,
+        initialWindowSize: Int = 65_535,
+        connectionWindow: Int = 16 << 20,
+        preface: Bool = true,
+        readsSocket: Bool = true
+    ) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = RawHTTP2State()
         do {
             channel = try ClientBootstrap(group: group)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(.autoRead, value: readsSocket)
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -49,6 +60,7 @@ public final class RawHTTP2Client: @unchecked Sendable {
         self.group = group
         self.state = state
         self.authority = "127.0.0.1:\(port)"
+        guard preface else { return }
 
         var buffer = channel.allocator.buffer(capacity: 64)
         buffer.writeString("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
@@ -62,20 +74,48 @@ public final class RawHTTP2Client: @unchecked Sendable {
 
     /// Opens a stream with `GET path` and returns its id. While `readsAutomatically` is false the stream's window is
     /// never reopened: once the server has sent the initial window, it must stop sending on this stream.
+    /// `streamID` picks the id (the next ones continue above it); nil takes the next unused one.
     @discardableResult
-    public func get(_ path: String, readsAutomatically: Bool = true) -> UInt32 {
-        let id = state.openStream(readsAutomatically: readsAutomatically)
-        let block = RawHPACK.literalBlock([
-            (":method", "GET"), (":scheme", "http"), (":authority", authority), (":path", path),
-            ("user-agent", "streamgate-raw-h2"),
-        ])
-        var buffer = channel.allocator.buffer(capacity: block.count + 9)
-        let type = RawHTTP2Frame.headers
+    public func get(_ path: String, streamID: UInt32? = nil, readsAutomatically: Bool = true) -> UInt32 {
+        let id = state.openStream(id: streamID, readsAutomatically: readsAutomatically)
         // END_HEADERS | END_STREAM: a GET has no body.
-        RawHTTP2Frame.writeHeader(length: block.count, type: type, flags: 0x5, stream: id, into: &buffer)
-        buffer.writeBytes(block)
-        channel.writeAndFlush(buffer, promise: nil)
+        sendFrame(type: RawHTTP2Frame.headers, flags: 0x5, stream: id, payload: requestBlock(path: path))
         return id
+    }
+
+    /// The header block of `GET path` (HPACK literals), for callers that frame it themselves.
+    public func requestBlock(path: String, extra: [(String, String)] = []) -> [UInt8] {
+        RawHPACK.literalBlock(
+            [
+                (":method", "GET"), (":scheme", "http"), (":authority", authority), (":path", path),
+                ("user-agent", "streamgate-raw-h2"),
+            ] + extra
+        )
+    }
+
+    /// Sends one frame as given: nothing is checked, so it may break the protocol on purpose.
+    public func sendFrame(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8]) {
+        var buffer = channel.allocator.buffer(capacity: payload.count + 9)
+        RawHTTP2Frame.writeHeader(length: payload.count, type: type, flags: flags, stream: stream, into: &buffer)
+        buffer.writeBytes(payload)
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    /// Sends bytes as they are (many frames at once, or no HTTP/2 at all).
+    public func sendRaw(_ bytes: [UInt8]) {
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    /// Starts reading the socket of a client made with `readsSocket: false`.
+    public func startReadingSocket() {
+        channel.setOption(.autoRead, value: true).whenComplete { _ in }
+    }
+
+    /// RST_STREAM on `id` with `code` (8 = CANCEL).
+    public func reset(_ id: UInt32, code: UInt32 = 8) {
+        sendFrame(type: RawHTTP2Frame.rstStream, flags: 0, stream: id, payload: RawHTTP2Frame.uint32(code))
     }
 
     /// Reopens stream `id`'s window by `bytes` and from now on returns every byte it receives (it reads again).
@@ -93,6 +133,15 @@ public final class RawHTTP2Client: @unchecked Sendable {
 
     /// The error code of the server's GOAWAY, if one arrived.
     public var goAwayCode: UInt32? { state.goAwayCode }
+
+    /// The debug data of the server's last GOAWAY, as text.
+    public var goAwayReason: String? { state.goAwayReason }
+
+    /// Waits up to `timeout` seconds for the server to close the connection.
+    @discardableResult
+    public func waitForClose(timeout: TimeInterval) -> Bool {
+        Wait.until(timeout: timeout) { self.isClosed }
+    }
 
     /// Whether the server closed the connection.
     public var isClosed: Bool { state.isClosed }
@@ -126,15 +175,17 @@ private final class RawHTTP2State: @unchecked Sendable {
     private var streams: [UInt32: RawHTTP2Client.StreamState] = [:]
     private var reading: Set<UInt32> = []
     private var goAway: UInt32?
+    private var goAwayDebug: String?
     private var closed = false
 
     var goAwayCode: UInt32? { lock.withLock { goAway } }
+    var goAwayReason: String? { lock.withLock { goAwayDebug } }
     var isClosed: Bool { lock.withLock { closed } }
 
-    func openStream(readsAutomatically: Bool) -> UInt32 {
+    func openStream(id chosen: UInt32?, readsAutomatically: Bool) -> UInt32 {
         lock.withLock {
-            let id = nextStreamID
-            nextStreamID += 2
+            let id = chosen ?? nextStreamID
+            nextStreamID = max(nextStreamID, id + 2)
             streams[id] = RawHTTP2Client.StreamState()
             if readsAutomatically {
                 reading.insert(id)
@@ -162,9 +213,12 @@ private final class RawHTTP2State: @unchecked Sendable {
         }
     }
 
-    func receivedHeaders(on id: UInt32, endStream: Bool) {
+    func receivedHeaders(on id: UInt32, endStream: Bool, status: Int?) {
         lock.withLock {
             var stream = streams[id] ?? RawHTTP2Client.StreamState()
+            if stream.headerBlocks == 0 {
+                stream.status = status
+            }
             stream.headerBlocks += 1
             stream.ended = stream.ended || endStream
             streams[id] = stream
@@ -179,8 +233,11 @@ private final class RawHTTP2State: @unchecked Sendable {
         }
     }
 
-    func receivedGoAway(code: UInt32) {
-        lock.withLock { goAway = code }
+    func receivedGoAway(code: UInt32, debug: String) {
+        lock.withLock {
+            goAway = code
+            goAwayDebug = debug
+        }
     }
 
     func connectionClosed() {
@@ -265,7 +322,7 @@ private final class RawHTTP2FrameHandler: ChannelInboundHandler {
                 }
             }
         case RawHTTP2Frame.headers:
-            state.receivedHeaders(on: stream, endStream: endStream)
+            state.receivedHeaders(on: stream, endStream: endStream, status: RawHPACK.status(in: payload))
         case RawHTTP2Frame.rstStream:
             state.receivedReset(on: stream, code: payload.getInteger(at: payload.readerIndex, as: UInt32.self) ?? 0)
         case RawHTTP2Frame.settings where flags & 0x1 == 0:
@@ -275,7 +332,11 @@ private final class RawHTTP2FrameHandler: ChannelInboundHandler {
             RawHTTP2Frame.writeHeader(length: 8, type: RawHTTP2Frame.ping, flags: 0x1, stream: 0, into: &replies)
             replies.writeBuffer(&opaque)
         case RawHTTP2Frame.goAway:
-            state.receivedGoAway(code: payload.getInteger(at: payload.readerIndex + 4, as: UInt32.self) ?? 0)
+            let debug = payload.getString(at: payload.readerIndex + 8, length: max(0, payload.readableBytes - 8))
+            state.receivedGoAway(
+                code: payload.getInteger(at: payload.readerIndex + 4, as: UInt32.self) ?? 0,
+                debug: debug ?? ""
+            )
         default:
             break  // PRIORITY, WINDOW_UPDATE, CONTINUATION, ACKs: nothing to do
         }
@@ -283,14 +344,14 @@ private final class RawHTTP2FrameHandler: ChannelInboundHandler {
 }
 
 /// Frame layout of RFC 9113 section 4.1: 24-bit length, type, flags, 31-bit stream id.
-enum RawHTTP2Frame {
-    static let data: UInt8 = 0x0
-    static let headers: UInt8 = 0x1
-    static let rstStream: UInt8 = 0x3
-    static let settings: UInt8 = 0x4
-    static let ping: UInt8 = 0x6
-    static let goAway: UInt8 = 0x7
-    static let windowUpdate: UInt8 = 0x8
+public enum RawHTTP2Frame {
+    public static let data: UInt8 = 0x0
+    public static let headers: UInt8 = 0x1
+    public static let rstStream: UInt8 = 0x3
+    public static let settings: UInt8 = 0x4
+    public static let ping: UInt8 = 0x6
+    public static let goAway: UInt8 = 0x7
+    public static let windowUpdate: UInt8 = 0x8
 
     static func writeHeader(length: Int, type: UInt8, flags: UInt8, stream: UInt32, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(truncatingIfNeeded: length >> 16))
@@ -308,6 +369,21 @@ enum RawHTTP2Frame {
         }
     }
 
+    public static let priority: UInt8 = 0x2
+    public static let continuation: UInt8 = 0x9
+
+    /// `value` as four big-endian octets.
+    public static func uint32(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+    }
+
+    /// One whole frame as bytes, for callers that batch many into one `sendRaw`.
+    public static func bytes(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
+        let length = payload.count
+        return [UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), type, flags]
+            + uint32(stream & 0x7FFF_FFFF) + payload
+    }
+
     static func writeWindowUpdate(stream: UInt32, increment: UInt32, into buffer: inout ByteBuffer) {
         writeHeader(length: 4, type: windowUpdate, flags: 0, stream: stream, into: &buffer)
         buffer.writeInteger(increment & 0x7FFF_FFFF)
@@ -316,8 +392,8 @@ enum RawHTTP2Frame {
 
 /// HPACK (RFC 7541) as little as a client needs: "literal header field without indexing, new name", no Huffman,
 /// so no dynamic table is ever involved on the encoding side.
-enum RawHPACK {
-    static func literalBlock(_ fields: [(String, String)]) -> [UInt8] {
+public enum RawHPACK {
+    public static func literalBlock(_ fields: [(String, String)]) -> [UInt8] {
         var block: [UInt8] = []
         for (name, value) in fields {
             block.append(0x00)
@@ -325,6 +401,64 @@ enum RawHPACK {
             appendString(value, to: &block)
         }
         return block
+    }
+
+    /// "Literal header field with incremental indexing, new name" (RFC 7541 section 6.2.1): the field is added to
+    /// the server's dynamic table, where index 62 then names it.
+    public static func indexedLiteral(name: String, value: String) -> [UInt8] {
+        var block: [UInt8] = [0x40]
+        appendString(name, to: &block)
+        appendString(value, to: &block)
+        return block
+    }
+
+    /// The `:status` a response header block starts with, when it is a static-table entry (200, 204, 206, 304,
+    /// 400, 404, 500) or a literal (plain or Huffman-coded digits). A status the server's dynamic table already
+    /// holds (one seen earlier on the connection) is not read: nil.
+    static func status(in block: ByteBuffer) -> Int? {
+        let bytes = Array(block.readableBytesView)
+        guard let first = bytes.first else { return nil }
+        let staticStatuses: [UInt8: Int] = [0x88: 200, 0x89: 204, 0x8A: 206, 0x8B: 304, 0x8C: 400, 0x8D: 404, 0x8E: 500]
+        if let status = staticStatuses[first] { return status }
+        // Literal with incremental indexing (0x40), without (0x00) or never indexed (0x10), name index 8-14.
+        let nameIndex: UInt8 = first & 0x40 != 0 ? first & 0x3F : first & 0x0F
+        guard first & 0x80 == 0, (8...14).contains(nameIndex), bytes.count >= 2 else { return nil }
+        let huffman = bytes[1] & 0x80 != 0
+        let length = Int(bytes[1] & 0x7F)
+        guard bytes.count >= 2 + length else { return nil }
+        let value = Array(bytes[2..<(2 + length)])
+        let digits = huffman ? huffmanDigits(value) : String(decoding: value, as: UTF8.self)
+        return digits.flatMap { Int($0) }
+    }
+
+    /// Decodes a Huffman string of digits only (RFC 7541 appendix B: '0'-'2' are 5-bit codes 0-2, '3'-'9' are
+    /// 6-bit codes 25-31); nil when anything else is in it.
+    private static func huffmanDigits(_ octets: [UInt8]) -> String? {
+        var bits: [Bool] = []
+        for octet in octets {
+            for shift in (0..<8).reversed() { bits.append(octet >> UInt8(shift) & 1 == 1) }
+        }
+        func value(_ start: Int, _ count: Int) -> Int {
+            bits[start..<(start + count)].reduce(0) { $0 << 1 | ($1 ? 1 : 0) }
+        }
+        var text = ""
+        var position = 0
+        while position < bits.count {
+            if bits[position...].allSatisfy({ $0 }) && bits.count - position < 8 { break }  // EOS padding
+            guard bits.count - position >= 5 else { return nil }
+            let five = value(position, 5)
+            if five <= 2 {
+                text.append(Character(String(five)))
+                position += 5
+                continue
+            }
+            guard bits.count - position >= 6 else { return nil }
+            let six = value(position, 6)
+            guard (25...31).contains(six) else { return nil }
+            text.append(Character(String(six - 22)))
+            position += 6
+        }
+        return text
     }
 
     /// A string literal: H bit clear, length as a 7-bit prefix integer (RFC 7541 section 5.1), then the octets.

@@ -45,6 +45,12 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
         connection.goingAway(outcome: goingAway.outcome)
     }
 
+    func http2ConnectionFailed(_ error: HTTP2ConnectionError) {
+        if error.isFlood {
+            connection.limitHit(.http2Flood)
+        }
+    }
+
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) {
         let method = HTTPMethod(rawValue: head.method)
         let downstream = HTTP2DownstreamStream(stream: stream, isHeadRequest: method == .HEAD)

@@ -10,4 +10,6 @@ public enum LimitKind: String, Sendable, CaseIterable {
     case maxRequestBody = "max_request_body"
     /// `limits.slow_consumer_timeout`: the stream ended.
     case slowConsumer = "slow_consumer"
+    /// HTTP/2 flood limits (rapid reset, PING/SETTINGS/CONTINUATION floods): GOAWAY ENHANCE_YOUR_CALM.
+    case http2Flood = "http2_flood"
 }
