@@ -27,6 +27,9 @@ enum MachineTestSupport {
         let route = Route(index: 0, config: config, upstream: upstream)
         var headers = HTTPHeaders()
         headers.add(name: "host", value: "example.com")
+        if isWebSocket {
+            headers.add(name: "sec-websocket-key", value: webSocketKey)
+        }
         return ProxyStreamStateMachine(
             route: route,
             upstreamHead: HTTPRequestHead(version: .http1_1, method: method, uri: "/x", headers: headers),
@@ -49,6 +52,21 @@ enum MachineTestSupport {
     }
 
     static let eventStreamHead = head(contentType: "text/event-stream")
+
+    /// The key of RFC 6455 section 1.3's example, sent upstream by `machine(isWebSocket: true)`.
+    static let webSocketKey = "dGhlIHNhbXBsZSBub25jZQ=="
+
+    /// A 101 completing the handshake of `webSocketKey` (its accept value from RFC 6455 section 1.3), or with
+    /// `accept` instead.
+    static func upgradeHead(accept: String? = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", upgrade: String? = "websocket")
+        -> HTTPResponseHead
+    {
+        var headers = HTTPHeaders()
+        if let upgrade { headers.add(name: "upgrade", value: upgrade) }
+        headers.add(name: "connection", value: "Upgrade")
+        if let accept { headers.add(name: "sec-websocket-accept", value: accept) }
+        return HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers)
+    }
 
     /// The upstream of every test route; never connected to.
     static let upstream = UpstreamGroup(

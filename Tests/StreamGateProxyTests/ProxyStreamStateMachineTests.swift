@@ -121,7 +121,7 @@ final class ProxyStreamStateMachineTests: XCTestCase {
 
         var upgrading = T.machine(isWebSocket: true)
         upgrading.startAndLease()
-        _ = upgrading.responseHead(T.head(.switchingProtocols), at: 1)
+        _ = upgrading.responseHead(T.upgradeHead(), at: 1)
         XCTAssertEqual(describe(upgrading.downstreamClosed()), "clientGone")
     }
 
@@ -144,7 +144,7 @@ final class ProxyStreamStateMachineTests: XCTestCase {
         var machine = T.machine(isWebSocket: true)
         machine.startAndLease()
         XCTAssertEqual(machine.kind, .websocket)
-        XCTAssertEqual(machine.responseHead(T.head(.switchingProtocols), at: 1), "upgrade(101)")
+        XCTAssertEqual(machine.responseHead(T.upgradeHead(), at: 1), "upgrade(101)")
         XCTAssertEqual(machine.phase, .upgrading)
         XCTAssertNil(machine.nextDeadline, "the tunnel has its own deadlines")
         machine.handedToTunnel()
@@ -169,10 +169,25 @@ final class ProxyStreamStateMachineTests: XCTestCase {
         XCTAssertTrue(machine.isStreaming)
     }
 
+    func testA101ThatDoesNotCompleteTheHandshakeIs502() {
+        let cases: [(HTTPResponseHead, String)] = [
+            (T.upgradeHead(accept: "AAAAAAAAAAAAAAAAAAAAAAAAAAA="), "upstream Sec-WebSocket-Accept does not match the key sent"),
+            (T.upgradeHead(accept: nil), "upstream 101 without Sec-WebSocket-Accept"),
+            (T.upgradeHead(upgrade: nil), "upstream 101 without Upgrade: websocket"),
+            (T.upgradeHead(upgrade: "h2c"), "upstream 101 without Upgrade: websocket"),
+        ]
+        for (head, reason) in cases {
+            var machine = T.machine(isWebSocket: true)
+            machine.startAndLease()
+            XCTAssertEqual(machine.responseHead(head, at: 1), "respond 502: \(reason)")
+            XCTAssertEqual(machine.outcome, .upstreamError)
+        }
+    }
+
     func testFailedUpgradeCutsTheStream() {
         var machine = T.machine(isWebSocket: true)
         machine.startAndLease()
-        _ = machine.responseHead(T.head(.switchingProtocols), at: 1)
+        _ = machine.responseHead(T.upgradeHead(), at: 1)
         XCTAssertEqual(describe(machine.upgradeFailed(reason: "no")), "cut")
         XCTAssertEqual(machine.outcome, .upstreamError)
     }

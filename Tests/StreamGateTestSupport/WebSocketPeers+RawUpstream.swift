@@ -3,7 +3,8 @@ extension WebSocketPeers {
     static let rawUpstreamSource = #"""
     """Upstream that does the WebSocket handshake by hand and reports every frame it receives (opcode, payload), for
     StreamGate's end-to-end tests. Answers Pings with Pongs, echoes text and binary frames, answers Close with Close.
-    Prints one JSON event per line: listening, open, frame, closed.
+    Answers 101 to every request, even one that did not ask to upgrade; a path with "bad-accept" in it gets a
+    Sec-WebSocket-Accept that does not match its key. Prints one JSON event per line: listening, open, frame, closed.
     """
     import asyncio
 
@@ -16,9 +17,10 @@ extension WebSocketPeers {
         try:
             request, headers = await read_head(reader)
             key = headers.get("sec-websocket-key", "")
+            accept = "AAAAAAAAAAAAAAAAAAAAAAAAAAA=" if "bad-accept" in request else accept_value(key)
             writer.write((
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Accept: %s\r\n\r\n" % accept_value(key)
+                "Sec-WebSocket-Accept: %s\r\n\r\n" % accept
             ).encode())
             await writer.drain()
             emit("open", request=request, extensions=headers.get("sec-websocket-extensions", ""))

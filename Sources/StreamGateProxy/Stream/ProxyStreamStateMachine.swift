@@ -282,6 +282,7 @@ struct ProxyStreamStateMachine {
         allocator: ByteBufferAllocator
     ) -> Action {
         guard case .awaitingHead = state else { return .none }
+        let webSocketKey = isWebSocket ? upstreamHead.headers.first(name: "sec-websocket-key") : nil
         upstreamHead.headers = HTTPHeaders()
         let clientHead = ResponseHeaderRewriter.downstreamHead(for: head)
         if head.status == .switchingProtocols {
@@ -289,6 +290,9 @@ struct ProxyStreamStateMachine {
                 // A 101 cannot be a final answer to a request that did not ask to upgrade (RFC 9110 15.2.2).
                 let reason = "upstream answered 101 Switching Protocols to a request that did not ask to upgrade"
                 return finish(.upstreamError, .respondLocally(.badGateway, reason: reason))
+            }
+            if let problem = WebSocketUpgrade.problem(withUpgradeResponse: head, key: webSocketKey) {
+                return finish(.upstreamError, .respondLocally(.badGateway, reason: problem))
             }
             responseStatus = head.status.code
             state = .upgrading

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import StreamGateConfig
+import StreamGateTLS
 
 /// The WebSocket opening handshake as a proxy sees it (RFC 6455 section 4; over HTTP/2, RFC 8441): which client
 /// requests are upgrades, whether they are acceptable, and the HTTP/1.1 upgrade request sent upstream.
@@ -28,6 +29,27 @@ enum WebSocketUpgrade {
             return "Sec-WebSocket-Version must be 13"
         }
         return nil
+    }
+
+    /// Why an upstream's `101` does not complete the handshake StreamGate sent with `key` (RFC 6455 section 4.1:
+    /// the client fails the connection), or nil when it does.
+    static func problem(withUpgradeResponse head: HTTPResponseHead, key: String?) -> String? {
+        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) else {
+            return "upstream 101 without Upgrade: websocket"
+        }
+        guard let key else { return "no Sec-WebSocket-Key was sent upstream" }
+        guard let accept = head.headers.first(name: "sec-websocket-accept") else {
+            return "upstream 101 without Sec-WebSocket-Accept"
+        }
+        guard accept == Self.accept(forKey: key) else {
+            return "upstream Sec-WebSocket-Accept does not match the key sent"
+        }
+        return nil
+    }
+
+    /// base64(SHA-1(key + the RFC 6455 GUID)): the `Sec-WebSocket-Accept` that answers `key`.
+    static func accept(forKey key: String) -> String {
+        Base64.encode(Digest.sha1(Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
     }
 
     /// Whether the route's `allowed_origins` admit a request with these headers (an empty list admits all).
