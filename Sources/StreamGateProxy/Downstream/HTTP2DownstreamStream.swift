@@ -110,6 +110,11 @@ extension HTTP2DownstreamStream: TunnelEndpoint {
         stream.flush()
         retainedForTunnel = nil
     }
+
+    func finishWriting() {
+        stream.sendEnd()
+        stream.flush()
+    }
 }
 
 extension HTTP2DownstreamStream: HTTP2StreamObserver {
@@ -136,7 +141,8 @@ extension HTTP2DownstreamStream: HTTP2StreamObserver {
     }
 
     func http2RequestEnd() {
-        tunnel?.closed(.downstream)
+        // END_STREAM on an extended CONNECT is a half-close (RFC 8441 section 4): the upstream's bytes still flow.
+        tunnel?.inputEnded(.downstream)
         proxyStream?.receiveRequestEnd()
     }
 

@@ -105,6 +105,16 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
             context.close(promise: nil)
         }
     }
+
+    func finishWriting() {
+        guard let context else { return }
+        let marker = context.channel.allocator.buffer(capacity: 0)
+        context.writeAndFlush(wrapOutboundOut(marker)).assumeIsolated().whenComplete { _ in
+            let halfClosed = context.eventLoop.makePromise(of: Void.self)
+            halfClosed.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            context.close(mode: .output, promise: halfClosed)
+        }
+    }
 }
 
 /// Sent to a downstream connection that is about to close: to every one when the drain period of a shutdown is

@@ -13,6 +13,9 @@ protocol TunnelEndpoint: AnyObject {
     func resumeReading()
     /// Sends what was written, then closes (TCP: the connection; HTTP/2: END_STREAM).
     func closeAfterFlush()
+    /// Sends what was written, then ends this direction only (TCP: shutdown of the output; HTTP/2: END_STREAM)
+    /// while the endpoint's bytes are still read: the other side half-closed.
+    func finishWriting()
 }
 
 /// Which side of a tunnel an event comes from.

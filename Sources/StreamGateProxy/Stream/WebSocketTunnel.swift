@@ -155,6 +155,17 @@ final class WebSocketTunnel {
         shutDown(outcome: .ok)
     }
 
+    /// One side will send nothing more but still reads (an HTTP/2 END_STREAM): the other side's output is ended
+    /// after what it was sent, and the tunnel lives on until that side closes too (or a timeout ends it).
+    func inputEnded(_ side: TunnelSide) {
+        guard retainSelf != nil, !closing else { return }
+        logger.debug("WebSocket \(side) half-closed; ending the other side's output")
+        switch side {
+        case .downstream: upstream.finishWriting()
+        case .upstream: downstream.finishWriting()
+        }
+    }
+
     /// Shutdown of StreamGate, or the admin closing the connection: Close 1001 to both sides, then close.
     func goAway(outcome: StreamOutcome = .drained) {
         fail(code: 1001, reason: "going away", outcome: outcome)
