@@ -358,6 +358,15 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         let length = min(stream.queuedBytes, maximum)
         if length == stream.queuedBytes && stream.responseEnded {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            if let trailers = stream.trailers, let session {
+                // The last DATA frame leaves the stream open; the trailers' HEADERS frame ends it.
+                flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                let result = session.submitTrailer(streamID: streamID, headers: trailers)
+                if result != 0 {
+                    logger.info("HTTP/2: cannot submit trailers on stream \(streamID): \(result)")
+                    flags.pointee &= ~NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                }
+            }
         } else if length == 0 {
             return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         }

@@ -26,6 +26,8 @@ public final class HTTP2ServerStream {
     /// Response bytes queued and not yet taken into DATA frames.
     public private(set) var queuedBytes = 0
     private(set) var responseEnded = false
+    /// Trailer fields to send after the last DATA frame, in a HEADERS frame that ends the stream.
+    private(set) var trailers: HTTPHeaders?
     private var headSent = false
     private(set) var closed = false
     /// Request body bytes delivered but not yet acknowledged with a window update.
@@ -63,10 +65,14 @@ public final class HTTP2ServerStream {
         connection.resumeData(self)
     }
 
-    /// Ends the response (END_STREAM after the queued bytes).
-    public func sendEnd() {
+    /// Ends the response: END_STREAM after the queued bytes, or, with `trailers`, a trailing HEADERS frame that
+    /// carries them and ends the stream.
+    public func sendEnd(trailers: HTTPHeaders? = nil) {
         guard !closed, !responseEnded else { return }
         responseEnded = true
+        if let trailers, !trailers.isEmpty, headSent {
+            self.trailers = trailers
+        }
         connection.resumeData(self)
     }
 

@@ -116,6 +116,15 @@ final class NGHTTP2Session {
         }
     }
 
+    /// Trailer fields for `streamID`, sent after its last DATA frame with END_STREAM (called from the data provider
+    /// when it sets NO_END_STREAM, as nghttp2 documents).
+    func submitTrailer(streamID: Int32, headers: HTTPHeaders) -> Int32 {
+        let fields = headers.map { ($0.name.lowercased(), $0.value) }
+        return HeaderBlock.withNameValues(fields) { nva, count in
+            nghttp2_submit_trailer(session, streamID, nva, count)
+        }
+    }
+
     func resumeData(streamID: Int32) {
         _ = nghttp2_session_resume_data(session, streamID)
     }

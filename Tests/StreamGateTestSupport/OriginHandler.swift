@@ -18,6 +18,8 @@ final class OriginHandler: ChannelInboundHandler {
     private enum Endpoint {
         case fixed(HTTPResponseStatus, contentType: String, body: String)
         case hopByHop
+        /// A chunked body, then trailer fields: an end-to-end one, a hop-by-hop one and one no trailer may carry.
+        case trailers
         case headers(HTTPRequestHead)
         case events(OriginEventStream.Pace, contentType: String)
         case echo
@@ -84,6 +86,14 @@ final class OriginHandler: ChannelInboundHandler {
             ])
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             finish(context: context)
+        case .trailers:
+            writeHead(context: context, status: .ok, headers: [
+                "content-type": "text/plain", "trailer": "x-checksum", "transfer-encoding": "chunked",
+            ])
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "body")))), promise: nil)
+            let trailers: HTTPHeaders = ["x-checksum": "abc123", "keep-alive": "timeout=5", "set-cookie": "a=b"]
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            events = nil
         case .headers(let head):
             writeComplete(context: context, status: .ok, contentType: "application/json", body: OriginRequestEcho(head).json())
         case .echo:
@@ -167,6 +177,8 @@ final class OriginHandler: ChannelInboundHandler {
             return .headers(head)
         case "/hop-by-hop":
             return .hopByHop
+        case "/trailers":
+            return .trailers
         case "/echo":
             return .echo
         default:

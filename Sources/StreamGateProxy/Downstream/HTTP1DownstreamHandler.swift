@@ -199,16 +199,16 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
         context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
-    func sendResponseEnd() {
+    func sendResponseEnd(trailers: HTTPHeaders?) {
         guard let context else { return }
         // A response that ends before its request body did leaves unread bytes on the socket: close.
         let close = !keepAlive || !(requestEnded || answeredLocally)
         if close {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { [weak self] _ in
                 self?.context?.close(promise: nil)
             }
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             headGuard?.nextHeadMayBegin()
         }
         requestHead = nil

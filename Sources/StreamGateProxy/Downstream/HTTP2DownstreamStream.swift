@@ -31,8 +31,8 @@ extension HTTP2DownstreamStream: DownstreamResponder {
         stream.sendBody(buffer)
     }
 
-    func sendResponseEnd() {
-        stream.sendEnd()
+    func sendResponseEnd(trailers: HTTPHeaders?) {
+        stream.sendEnd(trailers: trailers)
     }
 
     func flushResponse() {

@@ -8,8 +8,9 @@ protocol DownstreamResponder: AnyObject {
     func sendResponseHead(_ head: HTTPResponseHead)
     /// Queues one chunk of response body exactly as it came from upstream.
     func sendResponseBody(_ buffer: ByteBuffer)
-    /// Ends the response cleanly.
-    func sendResponseEnd()
+    /// Ends the response cleanly, with `trailers` when the upstream sent some (HTTP/1.1: only a chunked
+    /// response can carry them; HTTP/2: a trailing HEADERS frame).
+    func sendResponseEnd(trailers: HTTPHeaders?)
     /// Pushes queued response bytes to the client socket.
     func flushResponse()
     /// The response cannot be completed after its head was sent: cut it so the client sees it incomplete
@@ -27,6 +28,13 @@ protocol DownstreamResponder: AnyObject {
     /// The upstream accepted a WebSocket upgrade (`head` is its 101, hop-by-hop fields removed): answer the client
     /// (HTTP/1.1: 101; HTTP/2: 200) and return the client side of the tunnel, or nil when it cannot be made.
     func beginTunnel(upstreamHead head: HTTPResponseHead) -> (any TunnelEndpoint)?
+}
+
+extension DownstreamResponder {
+    /// Ends the response cleanly, without trailers.
+    func sendResponseEnd() {
+        sendResponseEnd(trailers: nil)
+    }
 }
 
 /// A response StreamGate makes itself (404, 502, 504, ...): a short text body naming the reason.

@@ -48,7 +48,7 @@ extension ProxyStream {
             if let head {
                 downstream.sendResponseHead(head)
             }
-            downstream.sendResponseEnd()
+            downstream.sendResponseEnd(trailers: responseTrailers)
             downstream.flushResponse()
         case .clientGone:
             logger.debug("client went away; closing the upstream connection")

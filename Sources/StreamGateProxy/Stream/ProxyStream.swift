@@ -23,6 +23,8 @@ final class ProxyStream {
     var downstream: (any DownstreamResponder)?
     var upstream: UpstreamConnection?
     var timer = DeadlineTimer()
+    /// The upstream's trailer fields that pass to the client, set when its response ends.
+    var responseTrailers: HTTPHeaders?
 
     init(
         route: Route,
@@ -243,7 +245,8 @@ extension ProxyStream: UpstreamResponseDelegate {
         perform(machine.responseBodyReceived(buffer, now: clock.now(), allocator: allocator))
     }
 
-    func upstreamResponseEnd() {
+    func upstreamResponseEnd(trailers: HTTPHeaders?) {
+        responseTrailers = TrailerFields.forwardable(trailers)
         perform(machine.responseEndReceived())
     }
 

@@ -49,8 +49,8 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
             delegate.upstreamResponseHead(head)
         case .body(let buffer):
             delegate.upstreamResponseBody(buffer)
-        case .end:
-            delegate.upstreamResponseEnd()
+        case .end(let trailers):
+            delegate.upstreamResponseEnd(trailers: trailers)
         }
     }
 

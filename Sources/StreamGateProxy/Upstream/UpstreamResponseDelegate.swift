@@ -5,7 +5,8 @@ import NIOHTTP1
 protocol UpstreamResponseDelegate: AnyObject {
     func upstreamResponseHead(_ head: HTTPResponseHead)
     func upstreamResponseBody(_ buffer: ByteBuffer)
-    func upstreamResponseEnd()
+    /// The response ended; `trailers` are the upstream's trailer fields, if it sent any.
+    func upstreamResponseEnd(trailers: HTTPHeaders?)
     /// A read from the upstream socket is complete: flush what was forwarded.
     func upstreamReadComplete()
     /// The upstream socket can take more request bytes again.
