@@ -238,6 +238,14 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func submitInformational(_ stream: HTTP2ServerStream, status: Int, headers: HTTPHeaders) {
+        guard let session else { return }
+        let result = session.submitInformational(streamID: stream.streamID, status: status, headers: headers)
+        if result < 0 {
+            logger.info("HTTP/2: cannot submit a \(status) on stream \(stream.streamID): \(result)")
+        }
+    }
+
     func resumeData(_ stream: HTTP2ServerStream) {
         session?.resumeData(streamID: stream.streamID)
     }

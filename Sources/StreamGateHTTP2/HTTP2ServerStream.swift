@@ -47,6 +47,12 @@ public final class HTTP2ServerStream {
         !closed && queuedBytes < queueHighWatermark
     }
 
+    /// Sends an interim 1xx response (a HEADERS frame without END_STREAM) before the final head.
+    public func sendInformationalHead(status: Int, headers: HTTPHeaders) {
+        guard !closed, !headSent, (102..<200).contains(status) else { return }
+        connection.submitInformational(self, status: status, headers: headers)
+    }
+
     /// Sends the response head; `endStream` for a response without body.
     public func sendHead(status: Int, headers: HTTPHeaders, endStream: Bool) {
         guard !closed, !headSent else { return }

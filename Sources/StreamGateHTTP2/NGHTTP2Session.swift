@@ -116,6 +116,14 @@ final class NGHTTP2Session {
         }
     }
 
+    /// A non-final 1xx response HEADERS frame on `streamID` (RFC 9113 section 8.1), before `submitResponse`.
+    func submitInformational(streamID: Int32, status: Int, headers: HTTPHeaders) -> Int32 {
+        let fields = [(":status", String(status))] + headers.map { ($0.name.lowercased(), $0.value) }
+        return HeaderBlock.withNameValues(fields) { nva, count in
+            nghttp2_submit_headers(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, nil, nva, count, nil)
+        }
+    }
+
     /// Trailer fields for `streamID`, sent after its last DATA frame with END_STREAM (called from the data provider
     /// when it sets NO_END_STREAM, as nghttp2 documents).
     func submitTrailer(streamID: Int32, headers: HTTPHeaders) -> Int32 {

@@ -20,6 +20,8 @@ final class OriginHandler: ChannelInboundHandler {
         case hopByHop
         /// A chunked body, then trailer fields: an end-to-end one, a hop-by-hop one and one no trailer may carry.
         case trailers
+        /// `103 Early Hints` with a `Link`, then the final response.
+        case earlyHints
         case headers(HTTPRequestHead)
         case events(OriginEventStream.Pace, contentType: String)
         case echo
@@ -86,6 +88,12 @@ final class OriginHandler: ChannelInboundHandler {
             ])
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             finish(context: context)
+        case .earlyHints:
+            writeHead(context: context, status: HTTPResponseStatus(statusCode: 103), headers: [
+                "link": "</style.css>; rel=preload; as=style",
+            ])
+            context.flush()
+            writeComplete(context: context, status: .ok, contentType: "text/plain", body: "hinted")
         case .trailers:
             writeHead(context: context, status: .ok, headers: [
                 "content-type": "text/plain", "trailer": "x-checksum", "transfer-encoding": "chunked",
@@ -179,6 +187,8 @@ final class OriginHandler: ChannelInboundHandler {
             return .hopByHop
         case "/trailers":
             return .trailers
+        case "/early-hints":
+            return .earlyHints
         case "/echo":
             return .echo
         default:

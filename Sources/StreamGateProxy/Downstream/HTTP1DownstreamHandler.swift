@@ -177,6 +177,14 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
 }
 
 extension HTTP1DownstreamHandler: DownstreamResponder {
+    func sendInformationalHead(_ head: HTTPResponseHead) {
+        // An HTTP/1.0 client cannot take a 1xx (RFC 9110 section 15.2).
+        guard let context, let requestHead, requestHead.version.minor >= 1 else { return }
+        var head = head
+        head.version = requestHead.version
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
     func sendResponseHead(_ head: HTTPResponseHead) {
         guard let context, let requestHead else { return }
         var head = head

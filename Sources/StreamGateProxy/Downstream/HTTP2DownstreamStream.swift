@@ -22,6 +22,10 @@ final class HTTP2DownstreamStream {
 }
 
 extension HTTP2DownstreamStream: DownstreamResponder {
+    func sendInformationalHead(_ head: HTTPResponseHead) {
+        stream.sendInformationalHead(status: Int(head.status.code), headers: head.headers)
+    }
+
     func sendResponseHead(_ head: HTTPResponseHead) {
         let bodiless = isHeadRequest || head.status == .noContent || head.status == .notModified
         stream.sendHead(status: Int(head.status.code), headers: head.headers, endStream: bodiless)

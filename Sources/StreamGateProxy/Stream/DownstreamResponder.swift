@@ -4,6 +4,8 @@ import NIOHTTP1
 /// What a `ProxyStream` needs from the downstream side that carries it: an HTTP/1.1 connection's current request
 /// or one HTTP/2 stream. All calls happen on that connection's event loop.
 protocol DownstreamResponder: AnyObject {
+    /// Queues an interim 1xx response (103 Early Hints), before the final head.
+    func sendInformationalHead(_ head: HTTPResponseHead)
     /// Queues the response head (hop-by-hop fields already removed).
     func sendResponseHead(_ head: HTTPResponseHead)
     /// Queues one chunk of response body exactly as it came from upstream.

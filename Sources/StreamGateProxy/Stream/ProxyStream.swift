@@ -226,6 +226,13 @@ extension ProxyStream: NIOScheduledCallbackHandler {
 }
 
 extension ProxyStream: UpstreamResponseDelegate {
+    func upstreamInformationalHead(_ head: HTTPResponseHead) {
+        // Only while the final head is awaited; 100 Continue is StreamGate's own to send (it answers Expect).
+        guard case .awaitingHead = machine.state, head.status != .continue, let downstream else { return }
+        downstream.sendInformationalHead(ResponseHeaderRewriter.downstreamHead(for: head))
+        downstream.flushResponse()
+    }
+
     func upstreamResponseHead(_ head: HTTPResponseHead) {
         if let upstream {
             lease.record(upstream, failure: nil)

@@ -58,8 +58,12 @@ final class UpstreamConnectionPool {
             .channelOption(.recvAllocator, value: Self.receiveBufferSizing)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHTTP1Handler())
+                    // The client codec of `addHTTPClientHandlers`, with 1xx responses (103 Early Hints) forwarded.
+                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
+                    try channel.pipeline.syncOperations.addHandlers([
+                        HTTPRequestEncoder(), ByteToMessageHandler(decoder), NIOHTTPRequestHeadersValidator(),
+                        UpstreamHTTP1Handler(),
+                    ])
                 }
             }
             .connect(to: address)

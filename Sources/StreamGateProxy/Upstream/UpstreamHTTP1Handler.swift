@@ -45,6 +45,8 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
             return
         }
         switch unwrapInboundIn(data) {
+        case .head(let head) where head.status.code / 100 == 1 && head.status != .switchingProtocols:
+            delegate.upstreamInformationalHead(head)
         case .head(let head):
             delegate.upstreamResponseHead(head)
         case .body(let buffer):

@@ -1,10 +1,30 @@
 import StreamGateTestSupport
 import XCTest
 
-/// Upstream trailer fields reach the client: over HTTP/2 as a trailing HEADERS frame that ends the stream, over
+/// What an upstream sends around its final response head reaches the client: 103 Early Hints before it, and
+/// trailer fields after the body. Trailer fields reach the client: over HTTP/2 as a trailing HEADERS frame that ends the stream, over
 /// HTTP/1.1 after the last chunk. End-to-end fields pass; hop-by-hop ones (`keep-alive`) and those no trailer may
 /// carry (`set-cookie`) do not.
-final class TrailerForwardingTests: EndToEndTestCase {
+final class InterimAndTrailerFieldsTests: EndToEndTestCase {
+    func testEarlyHintsReachTheClientOverBothProtocols() throws {
+        let (_, _, base) = try startOriginAndProxy()
+        for version in ["--http1.1", "--http2-prior-knowledge"] {
+            // curl -i prints every response head it gets, the 103 included.
+            let result = try ProcessRunner.run(
+                try ProcessRunner.findInPath("curl"),
+                ["-sS", "-i", version, "--max-time", "5", "\(base)/early-hints"],
+                timeout: 10
+            )
+            XCTAssertEqual(result.exitCode, 0, result.stderr)
+            let text = result.stdout.lowercased()
+            let hint = try XCTUnwrap(text.range(of: " 103"), "\(version): no 103 in\n\(result.stdout)")
+            let final = try XCTUnwrap(text.range(of: " 200"), "\(version): no 200 in\n\(result.stdout)")
+            XCTAssertLessThan(hint.lowerBound, final.lowerBound, result.stdout)
+            XCTAssertTrue(text.contains("link: </style.css>; rel=preload; as=style"), result.stdout)
+            XCTAssertTrue(text.hasSuffix("hinted"), result.stdout)
+        }
+    }
+
     func testTrailersReachAnHTTP2Client() throws {
         let (_, _, base) = try startOriginAndProxy()
         let nghttp = try ProcessRunner.findInPath("nghttp")
