@@ -5,67 +5,10 @@ import XCTest
 /// HTTP/2 clients that break the protocol or flood it, each against the real binary over a real socket: what the
 /// client gets (GOAWAY or RST_STREAM and its code, the connection closed) and how fast, and that a well-behaved
 /// event stream on another connection keeps its events (and, for stream errors, a stream on the same connection).
-final class HTTP2AbuseTests: AdminTestCase {
+final class HTTP2AbuseTests: AbuseTestCase {
     private static let protocolError: UInt32 = 0x1
     private static let flowControlError: UInt32 = 0x3
     private static let enhanceYourCalm: UInt32 = 0xB
-
-    private var bystander: RawHTTP2Client?
-    private var bystanderStream: UInt32 = 0
-
-    override func tearDown() {
-        bystander?.close()
-        bystander = nil
-        super.tearDown()
-    }
-
-    /// A proxy on an origin, with an event stream on its own connection already flowing.
-    private func startProxyWithBystander() throws -> Int {
-        let origin = try startOrigin()
-        let yaml = """
-            version: 1
-            listeners:
-              - { name: plain, address: "127.0.0.1:0" }
-            admin: { address: "127.0.0.1:0" }
-            upstreams:
-              - { name: app, servers: ["127.0.0.1:\(origin.port)"] }
-            routes:
-              - { match: { path_prefix: /sse }, upstream: app, sse: { heartbeat_interval: 0s } }
-              - { match: { path_prefix: / }, upstream: app }
-
-            """
-        let proxy = try startWebSocketProxy(yaml, listeners: ["plain", "admin"])
-        adminBase = "http://127.0.0.1:\(try proxy.port(of: "admin"))"
-        self.proxy = proxy
-        let port = try proxy.port(of: "plain")
-        let client = try RawHTTP2Client(port: port)
-        bystander = client
-        bystanderStream = client.get("/sse-resume?gap=100")
-        XCTAssertTrue(Self.waitForEvents(client, bystanderStream, atLeast: 2), "the bystander stream never started")
-        return port
-    }
-
-    private static func events(_ client: RawHTTP2Client, _ stream: UInt32) -> Int {
-        EventStreamText.ids(in: String(decoding: client.stream(stream).data, as: UTF8.self)).count
-    }
-
-    @discardableResult
-    private static func waitForEvents(_ client: RawHTTP2Client, _ stream: UInt32, atLeast count: Int) -> Bool {
-        client.waitForStream(stream, timeout: 5) { _ in events(client, stream) >= count }
-    }
-
-    /// The bystander event stream still gets events after the attack.
-    private func assertBystanderFlows(file: StaticString = #filePath, line: UInt = #line) {
-        guard let bystander else { return XCTFail("no bystander", file: file, line: line) }
-        let before = Self.events(bystander, bystanderStream)
-        XCTAssertTrue(
-            Self.waitForEvents(bystander, bystanderStream, atLeast: before + 3),
-            "the event stream on another connection stalled",
-            file: file,
-            line: line
-        )
-        XCTAssertNil(bystander.goAwayCode, file: file, line: line)
-    }
 
     /// Waits for GOAWAY with `code` and the close after it; returns how long it took.
     @discardableResult
@@ -96,14 +39,10 @@ final class HTTP2AbuseTests: AdminTestCase {
         return elapsed
     }
 
-    private static func milliseconds(_ seconds: TimeInterval) -> String {
-        String(format: "%.0f ms", seconds * 1000)
-    }
-
     // MARK: Stream ids
 
     func testHeadersOnASkippedLowerStreamIDIsAConnectionError() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         let client = try RawHTTP2Client(port: port)
         defer { client.close() }
         let open = client.get("/sse-resume?gap=100", streamID: 5)
@@ -118,7 +57,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     }
 
     func testEvenAndZeroStreamIDsAreConnectionErrors() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         for id: UInt32 in [2, 0] {
             let client = try RawHTTP2Client(port: port)
             defer { client.close() }
@@ -140,7 +79,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     // MARK: Floods
 
     func testRapidResetEndsWithEnhanceYourCalm() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         let client = try RawHTTP2Client(port: port)
         defer { client.close() }
         // 1,200 streams opened and cancelled at once (CVE-2023-44487), in one write.
@@ -159,7 +98,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     }
 
     func testContinuationFloodEndsWithEnhanceYourCalm() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         let client = try RawHTTP2Client(port: port)
         defer { client.close() }
         // One header block split over a HEADERS and 50 CONTINUATION frames, each carrying one small field.
@@ -177,7 +116,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     }
 
     func testPingAndSettingsFloodsFromAClientThatNeverReadsAreCut() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         let pid = try XCTUnwrap(proxy?.processIdentifier)
         let residentBefore = try ProcessStatus.residentBytes(of: pid)
         for (name, frame) in [
@@ -210,7 +149,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     }
 
     func testTooManySettingsInOneFrameIsCut() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         let client = try RawHTTP2Client(port: port)
         defer { client.close() }
         // 40 entries in one SETTINGS frame (the limit is 32).
@@ -227,7 +166,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     // MARK: Header blocks and windows
 
     func testHPACKBombIsAnswered431AndSparesTheConnection() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         let client = try RawHTTP2Client(port: port)
         defer { client.close() }
         let neighbour = client.get("/sse-resume?gap=100")
@@ -250,7 +189,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     }
 
     func testWindowOverflowIsAFlowControlError() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         // On a stream: RST_STREAM FLOW_CONTROL_ERROR, the connection stays.
         let client = try RawHTTP2Client(port: port)
         defer { client.close() }
@@ -276,7 +215,7 @@ final class HTTP2AbuseTests: AdminTestCase {
     // MARK: Preface
 
     func testWrongPrefaceIsClosed() throws {
-        let port = try startProxyWithBystander()
+        let port = try startProxyWithBystander().port
         let client = try RawHTTP2Client(port: port, preface: false)
         defer { client.close() }
         let start = Date()

@@ -13,6 +13,11 @@ public enum ProcessStatus {
         return kilobytes * 1024
     }
 
+    /// How many file descriptors `pid` has open (entries of /proc/<pid>/fd).
+    public static func openDescriptors(of pid: Int32) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+    }
+
     /// The inode of the socket listening on 127.0.0.1:`port` (from /proc/net/tcp), nil when none listens: the
     /// same inode before and after an event means the very same socket kept listening.
     public static func listeningSocketInode(port: Int) -> String? {

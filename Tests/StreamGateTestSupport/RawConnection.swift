@@ -12,6 +12,11 @@ public enum RawConnection {
 
     /// Sends `request`, then reads until the peer closes or `timeout` seconds pass.
     public static func exchange(port: Int, request: String, timeout: TimeInterval = 5) throws -> Reply {
+        try exchange(port: port, bytes: Array(request.utf8), timeout: timeout)
+    }
+
+    /// Sends `bytes` (any octets, not only text), then reads until the peer closes or `timeout` seconds pass.
+    public static func exchange(port: Int, bytes: [UInt8], timeout: TimeInterval = 5) throws -> Reply {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let received = group.next().makePromise(of: String.self)
@@ -30,7 +35,7 @@ public enum RawConnection {
             received.fail(error)
             throw error
         }
-        channel.writeAndFlush(channel.allocator.buffer(string: request), promise: nil)
+        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
         let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             _ = timedOut.markStopped()
             channel.close(promise: nil)

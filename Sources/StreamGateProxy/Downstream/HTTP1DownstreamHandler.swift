@@ -161,7 +161,9 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
             path: head.uri,
             status: Int(status.code)
         )
-        if status == .badRequest {
+        // After a malformed head or framing StreamGate cannot read (501 for a transfer coding), the next bytes
+        // cannot be trusted to start a request.
+        if status == .badRequest || status == .notImplemented {
             keepAlive = false
         }
         guard let context else { return }
@@ -211,16 +213,18 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
         guard let context else { return }
         // A response that ends before its request body did leaves unread bytes on the socket: close.
         let close = !keepAlive || !(requestEnded || answeredLocally)
+        // This request's state is cleared before the end is written: writing it lets NIO's pipelining handler
+        // deliver a queued next request at once, inside this call.
+        requestHead = nil
+        resumeRequestBody()
         if close {
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { [weak self] _ in
                 self?.context?.close(promise: nil)
             }
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             headGuard?.nextHeadMayBegin()
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         }
-        requestHead = nil
-        resumeRequestBody()
     }
 
     func flushResponse() {

@@ -10,11 +10,15 @@ struct RequestTarget {
     enum Rejection: Error, CustomStringConvertible {
         case notOriginForm
         case dotSegment
+        case fragment
+        case noAuthority
 
         var description: String {
             switch self {
             case .notOriginForm: return "request target is neither origin-form nor absolute-form"
             case .dotSegment: return "request path contains a dot segment"
+            case .fragment: return "request target contains a fragment (#)"
+            case .noAuthority: return "absolute-form request target has no host"
             }
         }
     }
@@ -28,7 +32,11 @@ struct RequestTarget {
         {
             let afterScheme = rest[schemeEnd.upperBound...]
             let slash = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
-            self.authority = afterScheme[..<slash]
+            let authority = afterScheme[..<slash]
+            if authority.isEmpty {
+                throw .noAuthority
+            }
+            self.authority = authority
             rest = afterScheme[slash...]
             if !rest.hasPrefix("/") {
                 rest = Substring("/" + rest)
@@ -36,8 +44,13 @@ struct RequestTarget {
         } else {
             throw .notOriginForm
         }
+        // RFC 9112 section 3.2: a fragment is never part of a request target; forwarding one would let the
+        // origin see a path StreamGate did not route on.
+        if rest.contains("#") {
+            throw .fragment
+        }
         self.originForm = rest
-        let queryStart = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let queryStart = rest.firstIndex(of: "?") ?? rest.endIndex
         self.path = rest[..<queryStart]
         if Self.hasDotSegment(self.path) {
             throw .dotSegment

@@ -33,6 +33,9 @@ struct AdmissionRequest {
     var clientAddress: SocketAddress?
     /// Why the head is over the connection's `max_header_bytes` (HTTP/2 header list), when it is.
     var headTooLarge: String?
+    /// Message framing StreamGate will not forward (HTTP/1.1: a transfer coding other than chunked, or
+    /// Transfer-Encoding on an HTTP/1.0 request), with the status that answers it.
+    var framingProblem: (status: HTTPResponseStatus, reason: String)?
 
     var isWebSocket: Bool {
         if case .none = webSocket { return false }
@@ -76,7 +79,19 @@ struct StreamAdmission {
         if request.hostFields > 1 {
             return .local(.badRequest, reason: "more than one Host header")
         }
+        if let framing = request.framingProblem {
+            return .local(framing.status, reason: framing.reason)
+        }
+        // RFC 9112 section 3.2.2: an absolute-form target's authority replaces Host, both for routing and in the
+        // Host sent upstream, so the origin sees the host the route was chosen for.
         let host = target.authority.map(String.init) ?? request.host
+        if let host, let problem = HostField.problem(with: host) {
+            return .local(.badRequest, reason: target.authority == nil ? problem : problem + " (absolute-form target)")
+        }
+        var headers = request.headers
+        if let authority = target.authority {
+            headers.replaceOrAdd(name: "host", value: String(authority))
+        }
         guard let route = routes.route(host: host, path: target.path) else {
             return .local(.notFound, reason: "no route for \(host ?? "")\(target.path)")
         }
@@ -99,7 +114,7 @@ struct StreamAdmission {
             version: .http1_1,
             method: method,
             uri: String(target.originForm),
-            headers: request.headers
+            headers: headers
         )
         var upstreamHead = rewriter.upstreamHead(
             for: forwarded,
@@ -131,7 +146,25 @@ extension AdmissionRequest {
             requiresHost: head.version.minor >= 1,
             hostFields: head.headers["host"].count,
             bodyIsChunked: head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked",
-            clientAddress: clientAddress
+            clientAddress: clientAddress,
+            framingProblem: Self.framingProblem(head)
         )
+    }
+
+    /// RFC 9112 section 6.1: Transfer-Encoding in an HTTP/1.0 request is faulty framing (400); a transfer coding
+    /// other than chunked is one StreamGate cannot decode or re-frame (501, as nginx answers).
+    private static func framingProblem(_ head: HTTPRequestHead) -> (status: HTTPResponseStatus, reason: String)? {
+        let codings = head.headers[canonicalForm: "transfer-encoding"]
+        guard !codings.isEmpty else { return nil }
+        if head.version.minor == 0 && head.version.major == 1 {
+            return (.badRequest, "Transfer-Encoding in an HTTP/1.0 request")
+        }
+        if let other = codings.first(where: { $0.lowercased() != "chunked" }) {
+            return (.notImplemented, "transfer coding \(other) is not supported")
+        }
+        if codings.count > 1 {
+            return (.badRequest, "chunked applied more than once")
+        }
+        return nil
     }
 }
