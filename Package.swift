@@ -57,6 +57,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The fuzzing harness (Sources/StreamGateProxy/Fuzzing) drives the downstream pipeline in memory.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -98,6 +100,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
+        ),
+        // libFuzzer entry point (built by Fuzz/run with -sanitize=fuzzer and -D FUZZING), else a replayer of saved
+        // inputs.
+        .executableTarget(
+            name: "streamgate-fuzz",
+            dependencies: ["StreamGateProxy"]
         ),
         .executableTarget(
             name: "streamgate-bench",

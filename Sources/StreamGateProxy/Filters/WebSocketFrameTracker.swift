@@ -59,6 +59,9 @@ struct WebSocketFrameTracker {
     /// The bytes of the held Pong that came in earlier chunks.
     private var heldPong: [UInt8] = []
 
+    /// Bytes of a Pong that may be StreamGate's own, held from earlier chunks until its frame is complete.
+    var heldBytes: Int { heldPong.count }
+
     /// Creates a tracker for the start of one direction of a tunnel.
     ///
     /// - Parameter masked: frames in this direction must be masked (client to server) or not (server to client).
