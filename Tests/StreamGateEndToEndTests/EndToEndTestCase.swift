@@ -22,9 +22,9 @@ class EndToEndTestCase: XCTestCase {
         super.tearDown()
     }
 
-    /// A running origin, stopped in tear-down.
-    func startOrigin() throws -> TestOrigin {
-        let origin = try TestOrigin()
+    /// A running origin on `port` (0: any free one), stopped in tear-down.
+    func startOrigin(port: Int = 0) throws -> TestOrigin {
+        let origin = try TestOrigin(port: port)
         origins.append(origin)
         return origin
     }

@@ -74,12 +74,18 @@ public final class RawHTTP2Client: @unchecked Sendable {
 
     /// Opens a stream with `GET path` and returns its id. While `readsAutomatically` is false the stream's window is
     /// never reopened: once the server has sent the initial window, it must stop sending on this stream.
-    /// `streamID` picks the id (the next ones continue above it); nil takes the next unused one.
+    /// `streamID` picks the id (the next ones continue above it); nil takes the next unused one. `headers` are
+    /// sent after the pseudo-header fields (lowercase names).
     @discardableResult
-    public func get(_ path: String, streamID: UInt32? = nil, readsAutomatically: Bool = true) -> UInt32 {
+    public func get(
+        _ path: String,
+        streamID: UInt32? = nil,
+        readsAutomatically: Bool = true,
+        headers: [(String, String)] = []
+    ) -> UInt32 {
         let id = state.openStream(id: streamID, readsAutomatically: readsAutomatically)
         // END_HEADERS | END_STREAM: a GET has no body.
-        sendFrame(type: RawHTTP2Frame.headers, flags: 0x5, stream: id, payload: requestBlock(path: path))
+        sendFrame(type: RawHTTP2Frame.headers, flags: 0x5, stream: id, payload: requestBlock(path: path, extra: headers))
         return id
     }
 

@@ -16,8 +16,9 @@ public final class TestOrigin: @unchecked Sendable {
     /// The port the origin listens on.
     public let port: Int
 
-    /// Binds 127.0.0.1:0 and starts serving.
-    public init() throws {
+    /// Binds 127.0.0.1:`port` (0: any free port; a port given again after `stop()` restarts the origin there) and
+    /// starts serving.
+    public init(port: Int = 0) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = connections
         let children = ChildChannels()
@@ -36,7 +37,7 @@ public final class TestOrigin: @unchecked Sendable {
                         try sync.addHandler(OriginHandler(log: log))
                     }
                 }
-                .bind(host: "127.0.0.1", port: 0)
+                .bind(host: "127.0.0.1", port: port)
                 .wait()
         } catch {
             try? group.syncShutdownGracefully()

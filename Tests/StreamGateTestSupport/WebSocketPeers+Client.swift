@@ -6,13 +6,16 @@ extension WebSocketPeers {
     JSON events on stdout, one per line.
 
     Scenarios: echo (text, binary, 1 MiB, fragmented, extension), close4001, idle (wait for the peer to close), chatty
-    (a message every --interval seconds for S seconds, each echo checked). --connections N runs N at once; every
-    event then carries the connection's index.
+    (a message every --interval seconds for S seconds, each echo checked), churn (for S seconds: connect, echo a
+    few messages, then close cleanly or drop the TCP connection, at random, and connect again; one `churned` event
+    per connection with its counts). --connections N runs N at once; every event then carries the connection's
+    index.
     """
     import argparse
     import asyncio
     import hashlib
     import os
+    import random
     import time
 
     from websockets.asyncio.client import connect
@@ -101,9 +104,39 @@ extension WebSocketPeers {
                  messages=count, connection=index)
 
 
+    async def churn(arguments, index):
+        rng = random.Random(index)
+        started = time.monotonic()
+        counts = {"connects": 0, "echoes": 0, "mismatches": 0, "failures": 0, "drops": 0}
+        while time.monotonic() - started < arguments.seconds:
+            dropped = False
+            try:
+                async with connect(arguments.url, **options(arguments)) as connection:
+                    counts["connects"] += 1
+                    for number in range(rng.randint(1, 20)):
+                        text = "churn %d %d" % (index, number)
+                        await connection.send(text)
+                        reply = await asyncio.wait_for(connection.recv(), timeout=5)
+                        if reply == text:
+                            counts["echoes"] += 1
+                        else:
+                            counts["mismatches"] += 1
+                        await asyncio.sleep(rng.uniform(0, arguments.interval))
+                    if rng.random() < 0.3:
+                        counts["drops"] += 1
+                        dropped = True
+                        connection.transport.abort()
+            except (ConnectionClosed, OSError, asyncio.TimeoutError) as error:
+                if not dropped:
+                    counts["failures"] += 1
+                    emit("churn_failure", connection=index, error=repr(error)[:200])
+                    await asyncio.sleep(0.2)
+        emit("churned", connection=index, **counts)
+
+
     async def main():
         parser = argparse.ArgumentParser()
-        parser.add_argument("scenario", choices=["echo", "close4001", "idle", "chatty"])
+        parser.add_argument("scenario", choices=["echo", "close4001", "idle", "chatty", "churn"])
         parser.add_argument("url")
         parser.add_argument("--origin")
         parser.add_argument("--seconds", type=float, default=5)
@@ -115,6 +148,9 @@ extension WebSocketPeers {
 
 
     async def run(arguments, index):
+        if arguments.scenario == "churn":
+            await churn(arguments, index)
+            return
         async with connect(arguments.url, **options(arguments)) as connection:
             emit("open", status=connection.response.status_code, connection=index)
             if arguments.scenario == "echo":
