@@ -135,6 +135,16 @@ final class EventStreamScannerTests: XCTestCase {
         XCTAssertEqual(scanned("id: k\nid: \(longID)y\n").lastEventID, "k")
     }
 
+    /// Found by fuzzing: 400 invalid UTF-8 bytes are within the limit as received but decode to 1,200 bytes of
+    /// U+FFFD; such an id is ignored too, so `lastEventID` never exceeds the limit.
+    func testIDOverTheLimitOnceDecodedIsIgnored() {
+        var scanner = EventStreamScanner()
+        scanner.scan(ByteBuffer(bytes: Array("id: k\n\nid: ".utf8) + Array(repeating: 0xFF, count: 400) + [0x0A]))
+        XCTAssertEqual(scanner.lastEventID, "k")
+        scanner.scan(ByteBuffer(bytes: Array("id: ".utf8) + Array(repeating: 0xFF, count: 300) + [0x0A]))
+        XCTAssertEqual(scanner.lastEventID, String(repeating: "\u{FFFD}", count: 300))
+    }
+
     func testLongIDSpanningManyChunksIsKeptOrIgnoredByLength() {
         for length in [1, 100, 1023, 1024, 1025, 5000] {
             let stream = Array("id: k\n\nid: ".utf8) + Array(repeating: UInt8(ascii: "z"), count: length) + [0x0A]

@@ -21,8 +21,9 @@ import NIOCore
 ///   there is safe: if the LF follows, the client reads it as one more blank line, and a blank line right after a
 ///   blank line dispatches nothing and changes no buffer. Reporting false instead would starve heartbeats on
 ///   streams that end their lines with CR alone, where the next byte only comes with the next event.
-/// - An `id` value longer than `maximumEventIDLength` bytes is ignored like one containing U+0000 (the previous
-///   value stays): a truncated id is one the upstream never sent. Only an `id` line that spans chunks is copied.
+/// - An `id` value longer than `maximumEventIDLength` bytes (as received, and once decoded, where each invalid
+///   UTF-8 byte becomes a three-byte U+FFFD) is ignored like one containing U+0000 (the previous value stays): a
+///   truncated id is one the upstream never sent. Only an `id` line that spans chunks is copied.
 /// - A `retry` value with no digits is ignored; one too large for `Int` saturates at `Int.max`.
 ///
 /// The state is a few flags and integers, plus the id bytes while an `id` line spans chunks.
@@ -290,12 +291,16 @@ struct EventStreamScanner {
             return
         }
         let tail = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
+        let decoded: String
         if idBytes.isEmpty {
-            lastEventID = String(decoding: tail, as: UTF8.self)
+            decoded = String(decoding: tail, as: UTF8.self)
         } else {
             idBytes.append(contentsOf: tail)
-            lastEventID = String(decoding: idBytes, as: UTF8.self)
+            decoded = String(decoding: idBytes, as: UTF8.self)
         }
+        // Invalid UTF-8 decodes to U+FFFD (three bytes for one), so the decoded id is checked again.
+        guard decoded.utf8.count <= Self.maximumEventIDLength else { return }
+        lastEventID = decoded
     }
 
     /// Keeps the part of an unfinished `id` value that is in this chunk, while it is within the limit.
