@@ -111,7 +111,8 @@ extension WebSocketPeers {
         while time.monotonic() - started < arguments.seconds:
             dropped = False
             try:
-                async with connect(arguments.url, **options(arguments)) as connection:
+                # A generous handshake timeout: the churn runs beside 1,000 event streams, also under sanitizers.
+                async with connect(arguments.url, **dict(options(arguments), open_timeout=15)) as connection:
                     counts["connects"] += 1
                     for number in range(rng.randint(1, 20)):
                         text = "churn %d %d" % (index, number)
