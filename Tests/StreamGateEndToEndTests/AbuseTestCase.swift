@@ -17,18 +17,21 @@ class AbuseTestCase: AdminTestCase {
 
     /// A proxy on a new origin with the bystander flowing; returns the plain listener's port. `routes` go before
     /// the bystander's `/sse` route (YAML flow mappings, one per line); the default routes everything else.
+    /// `upstreams` are added beside `app` (the origin started here), in the same form.
     func startProxyWithBystander(
-        routes: [String] = ["{ match: { path_prefix: / }, upstream: app }"]
+        routes: [String] = ["{ match: { path_prefix: / }, upstream: app }"],
+        upstreams: [String] = []
     ) throws -> (port: Int, origin: TestOrigin) {
         let origin = try startOrigin()
         let routeLines = routes.map { "  - \($0)" }.joined(separator: "\n")
+        let upstreamLines = upstreams.map { "\n  - \($0)" }.joined()
         let yaml = """
             version: 1
             listeners:
               - { name: plain, address: "127.0.0.1:0" }
             admin: { address: "127.0.0.1:0" }
             upstreams:
-              - { name: app, servers: ["127.0.0.1:\(origin.port)"] }
+              - { name: app, servers: ["127.0.0.1:\(origin.port)"] }\(upstreamLines)
             routes:
               - { match: { path_prefix: /sse }, upstream: app, sse: { heartbeat_interval: 0s } }
             \(routeLines)

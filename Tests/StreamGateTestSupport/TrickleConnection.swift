@@ -40,8 +40,13 @@ public final class TrickleConnection {
     /// Sends `text`; false once the peer has closed.
     @discardableResult
     public func send(_ text: String) -> Bool {
+        send(bytes: Array(text.utf8))
+    }
+
+    /// Sends `bytes` (any octets); false once the peer has closed.
+    @discardableResult
+    public func send(bytes: [UInt8]) -> Bool {
         guard !closedByPeer else { return false }
-        let bytes = Array(text.utf8)
         let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         return sent == bytes.count
     }

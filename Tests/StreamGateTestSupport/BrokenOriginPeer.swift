@@ -1,0 +1,132 @@
+import Foundation
+
+/// An origin that answers as broken app servers do, in a process of its own (Python 3, standard library only),
+/// one misbehaviour per path (also under `/broken/`, so one route can send them all here):
+///
+/// - `/cut-head`: half a response head, then the connection closes;
+/// - `/bad-status`: `HTTP/1.1 2000 Weird`; `/not-http`: a line that is no status line;
+/// - `/short-body`: `Content-Length: 100`, 10 bytes, then the connection closes;
+/// - `/long-body`: `Content-Length: 5` and 25 bytes (the extra 20 look like the next response), connection kept;
+/// - `/reset`: a head and part of a body, then a TCP reset (SO_LINGER 0);
+/// - `/endless-event?mib=N`: `text/event-stream` and one `data:` line of N MiB (default 16) that never ends: the
+///   connection closes after it, mid-event;
+/// - `/hello`: `200` and `ok` (the connection is kept).
+///
+/// Each request prints a `request` event with its path.
+public final class BrokenOriginPeer: @unchecked Sendable {
+    public let port: Int
+    public let peer: PythonPeer
+
+    /// Starts the origin and waits up to 10 s for its port.
+    public init() throws {
+        let directory = try TemporaryDirectory(prefix: "streamgate-broken-origin")
+        let script = try directory.write(Self.source, to: "broken_origin.py")
+        let peer = try PythonPeer(script: script, arguments: [], directory: directory)
+        guard let port = peer.waitForEvent("listening", timeout: 10)?.int("port") else {
+            peer.stop()
+            throw TestSupportError("broken_origin.py did not report its port\n\(peer.transcript)")
+        }
+        self.port = port
+        self.peer = peer
+    }
+
+    /// The paths requested so far, in order.
+    public var requestedPaths: [String] {
+        peer.events.named("request").compactMap { $0["path"] }
+    }
+
+    public func stop() {
+        peer.stop(timeout: 1)
+    }
+
+    static let source = #"""
+        """An origin that misbehaves on purpose, for StreamGate's tests: see BrokenOriginPeer.swift."""
+        import asyncio
+        import json
+        import socket
+        import struct
+        import time
+        from urllib.parse import urlsplit, parse_qs
+
+
+        def emit(event, **fields):
+            record = {"event": event, "time": time.time()}
+            record.update({key: str(value) for key, value in fields.items()})
+            print(json.dumps(record), flush=True)
+
+
+        async def serve(reader, writer):
+            try:
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    target = head.split(b" ", 2)[1].decode()
+                    parts = urlsplit(target)
+                    path = parts.path[len("/broken"):] if parts.path.startswith("/broken/") else parts.path
+                    emit("request", path=path)
+                    if not await answer(path, parse_qs(parts.query), writer):
+                        break
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+
+        async def answer(path, query, writer):
+            """Writes the answer for path; False when the connection must end after it."""
+            if path == "/cut-head":
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/pl")
+                await writer.drain()
+                return False
+            if path == "/bad-status":
+                writer.write(b"HTTP/1.1 2000 Weird\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+                return False
+            if path == "/not-http":
+                writer.write(b"SURPRISE this is no status line\r\n\r\n")
+                await writer.drain()
+                return False
+            if path == "/short-body":
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+                await writer.drain()
+                return False
+            if path == "/long-body":
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                             b"HTTP/1.1 200 OK\r\n\r\nX")
+                await writer.drain()
+                return True
+            if path == "/reset":
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"r" * 100)
+                await writer.drain()
+                await asyncio.sleep(0.1)
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
+                return False
+            if path == "/endless-event":
+                mib = int(query.get("mib", ["16"])[0])
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n")
+                piece = b"x" * 65536
+                chunk = b"%x\r\n" % (len(piece) + 6) + b"data: " + piece + b"\r\n"
+                writer.write(chunk)
+                for _ in range(mib * 16 - 1):
+                    writer.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                    await writer.drain()
+                emit("endless_event_sent", mib=mib)
+                await asyncio.sleep(0.5)
+                return False
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            return True
+
+
+        async def main():
+            server = await asyncio.start_server(serve, "127.0.0.1", 0)
+            emit("listening", port=server.sockets[0].getsockname()[1])
+            async with server:
+                await server.serve_forever()
+
+
+        asyncio.run(main())
+        """#
+}
