@@ -192,7 +192,15 @@ final class ChurnSoakTests: AdminTestCase {
                 return subscriber.lastID >= marks[index] + 2
             }
         }
-        XCTAssertTrue(flowing, "\(subscribers.filter { $0.lastID < 2 }.count) subscribers stalled after the churn")
+        let stalled = subscribers.indices.filter { subscribers[$0].lastID < marks[$0] + 2 }
+        let described = stalled.prefix(5).map { index -> String in
+            let subscriber = subscribers[index]
+            guard let id = subscriber.streamID else { return "#\(index): no stream (retrying)" }
+            let state = clients[subscriber.connection].stream(id)
+            return "#\(index): stream \(id) status \(state.status.map(String.init) ?? "none") ended \(state.ended) "
+                + "reset \(state.resetCode.map(String.init) ?? "-") bytes \(state.data.count) last id \(subscriber.lastID)"
+        }
+        XCTAssertTrue(flowing, "\(stalled.count) subscribers stalled after the churn: \(described)")
         XCTAssertNotNil(sockets.waitForEvent("done", timeout: 30), sockets.transcript)
         let churned = sockets.events.named("churned")
         XCTAssertEqual(churned.count, Self.webSockets, sockets.transcript)
