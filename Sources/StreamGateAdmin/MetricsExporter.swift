@@ -2,7 +2,7 @@ import CoreMetrics
 import NIOCore
 import Prometheus
 import StreamGateProxy
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// `GET /metrics`: the Prometheus text exposition, through swift-metrics and swift-prometheus. Counters are derived
 /// at scrape time from a registry snapshot (what ended, from each loop's totals, plus what is still live), so
@@ -12,7 +12,7 @@ public final class MetricsExporter: StreamObserver {
     public let collectors: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     /// The value each counter had at the last scrape, and the label sets each gauge has shown.
-    private let exported = Mutex<Exported>(Exported())
+    private let exported = NIOLockedValueBox<Exported>(Exported())
 
     private struct Exported {
         var counters: [MetricKey: Int] = [:]
@@ -117,7 +117,7 @@ public final class MetricsExporter: StreamObserver {
             }
         }
 
-        exported.withLock { exported in
+        exported.withLockedValue { exported in
             for (key, value) in counters {
                 let delta = value - exported.counters[key, default: 0]
                 guard delta > 0 else { continue }

@@ -5,7 +5,7 @@ import Foundation
 import Logging
 import StreamGateConfig
 import StreamGateProxy
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The operational log on standard error: one line per message with a millisecond UTC timestamp, as text
 /// (`TIME LEVEL LABEL: key=value ... message`, metadata sorted by key) or as one JSON object per line with every
@@ -17,7 +17,7 @@ struct StreamGateLogHandler: LogHandler {
     private let label: String
     private let format: LogFormat
 
-    private static let output = Mutex<Void>(())
+    private static let output = NIOLockedValueBox<Void>(())
 
     init(label: String, level: Logger.Level, format: LogFormat) {
         self.label = label
@@ -61,7 +61,7 @@ struct StreamGateLogHandler: LogHandler {
             text = json.text + "\n"
         }
         // write(2), not FileHandle: a closed or full stderr drops the line instead of trapping.
-        Self.output.withLock { _ in
+        Self.output.withLockedValue { _ in
             var bytes = Array(text.utf8)[...]
             while !bytes.isEmpty {
                 let written = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }

@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Foundation
 import StreamGateConfig
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Writes access-log lines on a thread of its own: `append` only queues (a lock held for an array append), the
@@ -17,7 +18,7 @@ final class AccessLogWriter: Sendable {
     }
 
     private let destination: AccessLogConfig.Destination
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let descriptor = Atomic<Int32>(-1)
@@ -34,7 +35,7 @@ final class AccessLogWriter: Sendable {
     }
 
     func append(_ line: String) {
-        let wasEmpty = state.withLock { state -> Bool in
+        let wasEmpty = state.withLockedValue { state -> Bool in
             guard !state.closed else { return false }
             state.pending.append(line)
             return state.pending.count == 1
@@ -45,12 +46,12 @@ final class AccessLogWriter: Sendable {
     }
 
     func reopen() {
-        state.withLock { $0.reopenRequested = true }
+        state.withLockedValue { $0.reopenRequested = true }
         wakeup.signal()
     }
 
     func close() {
-        let first = state.withLock { state -> Bool in
+        let first = state.withLockedValue { state -> Bool in
             defer { state.closed = true }
             return !state.closed
         }
@@ -62,7 +63,7 @@ final class AccessLogWriter: Sendable {
     private func run() {
         while true {
             wakeup.wait()
-            let (lines, reopen, closed) = state.withLock { state in
+            let (lines, reopen, closed) = state.withLockedValue { state in
                 defer {
                     state.pending.removeAll(keepingCapacity: true)
                     state.reopenRequested = false

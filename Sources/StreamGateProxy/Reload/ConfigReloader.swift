@@ -1,6 +1,6 @@
 import Logging
 import StreamGateConfig
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Reloads the configuration file into the running proxy (on SIGHUP and `POST /reload`): reads and validates it
 /// again and applies it, or keeps serving the generation it has when anything is wrong, logging every error as
@@ -26,7 +26,7 @@ public final class ConfigReloader: Sendable {
     /// The configuration the process started with: the sections a reload cannot change are compared to it.
     private let initial: StreamGateConfiguration
     private let logger: Logger
-    private let tally = Mutex(Counts())
+    private let tally = NIOLockedValueBox(Counts())
 
     public init(proxy: ProxyServer, logger: Logger) {
         let generation = proxy.generation
@@ -36,7 +36,7 @@ public final class ConfigReloader: Sendable {
         self.logger = logger
     }
 
-    public var counts: Counts { tally.withLock { $0 } }
+    public var counts: Counts { tally.withLockedValue { $0 } }
 
     /// Re-reads `path` and applies it; `trigger` names what asked (`SIGHUP`, `POST /reload`) in the log lines.
     public func reload(trigger: String) async -> Outcome {
@@ -52,7 +52,7 @@ public final class ConfigReloader: Sendable {
         } catch {
             return failed(error.errors, trigger: trigger)
         }
-        tally.withLock { $0.applied += 1 }
+        tally.withLockedValue { $0.applied += 1 }
         let restart = Self.restartOnlySections(from: initial, to: config)
         let summary = "\(config.listeners.count) listeners, \(config.upstreams.count) upstreams, \(config.routes.count) routes"
         logger.notice(
@@ -67,7 +67,7 @@ public final class ConfigReloader: Sendable {
     }
 
     private func failed(_ errors: [ConfigError], trigger: String) -> Outcome {
-        tally.withLock { $0.failed += 1 }
+        tally.withLockedValue { $0.failed += 1 }
         let serving = proxy.generation.number
         let count = "\(errors.count) error\(errors.count == 1 ? "" : "s")"
         logger.error("reload (\(trigger)) failed with \(count); still serving generation \(serving)")

@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import StreamGateConfig
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The proxy's listening sockets, by configured address (`ListenerKey`). A reload keeps the socket of every address it still
 /// lists (no accept gap: only the settings its next connections get change), binds the new ones and closes the
@@ -106,15 +106,15 @@ actor ListenerSet {
 /// The settings a listening socket hands its next connection (replaced by a reload, read once per accept) and
 /// the count of its open connections (kept across reloads, like the socket).
 final class ListenerSlot: Sendable {
-    private let current: Mutex<ListenerSettings>
+    private let current: NIOLockedValueBox<ListenerSettings>
     let limiter = ConnectionLimiter()
 
     init(_ settings: ListenerSettings) {
-        self.current = Mutex(settings)
+        self.current = NIOLockedValueBox(settings)
     }
 
     var settings: ListenerSettings {
-        get { current.withLock { $0 } }
-        set { current.withLock { $0 = newValue } }
+        get { current.withLockedValue { $0 } }
+        set { current.withLockedValue { $0 = newValue } }
     }
 }

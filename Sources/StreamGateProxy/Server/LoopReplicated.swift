@@ -1,11 +1,11 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A value each event loop of a group reads without a lock, from its own copy, and that is replaced on all loops
 /// together (a config reload swapping the route table). The latest value is kept too, for readers off the loops.
 final class LoopReplicated<Value: Sendable>: Sendable {
     private let boxes: [ObjectIdentifier: NIOLoopBoundBox<Value>]
-    private let latest: Mutex<Value>
+    private let latest: NIOLockedValueBox<Value>
 
     init(_ value: Value, group: any EventLoopGroup) {
         var boxes: [ObjectIdentifier: NIOLoopBoundBox<Value>] = [:]
@@ -13,7 +13,7 @@ final class LoopReplicated<Value: Sendable>: Sendable {
             boxes[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(value, eventLoop: loop)
         }
         self.boxes = boxes
-        self.latest = Mutex(value)
+        self.latest = NIOLockedValueBox(value)
     }
 
     /// The value `loop` holds now; call on `loop` only.
@@ -26,13 +26,13 @@ final class LoopReplicated<Value: Sendable>: Sendable {
 
     /// The value last given to `replace` (or the first one), from any thread.
     var latestValue: Value {
-        latest.withLock { $0 }
+        latest.withLockedValue { $0 }
     }
 
     /// Hands `value` to every loop; returns once each loop holds it. A loop sees the old value or the new one
     /// whole, never a mixture; work already running on a loop keeps what it read.
     func replace(with value: Value) async {
-        latest.withLock { $0 = value }
+        latest.withLockedValue { $0 = value }
         for box in boxes.values {
             try? await box.eventLoop.submit { box.value = value }.get()
         }

@@ -8,6 +8,7 @@ import NIOPosix
 import ServiceLifecycle
 import StreamGateConfig
 import StreamGateTLS
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// The proxy as a service: binds every configured listener, serves until graceful shutdown is requested, then
@@ -24,13 +25,13 @@ public final class ProxyServer: Service, Sendable {
     private let context: ProxyContext
     private let boundAddresses = AsyncBoundAddresses()
     private let listeners: ListenerSet
-    private let current: Mutex<ProxyGeneration>
+    private let current: NIOLockedValueBox<ProxyGeneration>
     private let reloads = ReloadQueue()
     private let draining = Atomic<Bool>(false)
     /// The servers of every upstream with their health and streams in flight, kept across reloads.
     private let upstreamServers: UpstreamServerDirectory
     /// The serving generation's active health checks, once `run` has started them.
-    private let healthChecks = Mutex<UpstreamHealthChecks?>(nil)
+    private let healthChecks = NIOLockedValueBox<UpstreamHealthChecks?>(nil)
 
     /// Resolves upstream addresses, builds the route table and the listeners' TLS contexts; throws when an upstream
     /// host name does not resolve or a certificate cannot be loaded.
@@ -47,7 +48,7 @@ public final class ProxyServer: Service, Sendable {
         self.group = group
         self.logger = logger
         self.drainTimeout = drainTimeout
-        self.current = Mutex(generation)
+        self.current = NIOLockedValueBox(generation)
         self.context = ProxyContext(routes: generation.routes, group: group, observers: observers)
         self.listeners = ListenerSet(group: group, context: context, logger: logger)
     }
@@ -56,7 +57,7 @@ public final class ProxyServer: Service, Sendable {
     public var registry: LiveRegistry { context.registry }
 
     /// The configuration new connections and streams get now.
-    public var generation: ProxyGeneration { current.withLock { $0 } }
+    public var generation: ProxyGeneration { current.withLockedValue { $0 } }
 
     /// True from the moment a graceful shutdown starts: listeners close, `/healthz` answers 503.
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
@@ -121,7 +122,7 @@ public final class ProxyServer: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
-        healthChecks.withLock { $0?.stop() }
+        healthChecks.withLockedValue { $0?.stop() }
         _ = await context.pools.visitAll { $0.closeAll() }
         logger.info("stopped")
     }
@@ -152,7 +153,7 @@ public final class ProxyServer: Service, Sendable {
         let added = try await listeners.bindNew(next)
         await context.routes.replace(with: next.routes)
         let removed = await listeners.retarget(next)
-        current.withLock { $0 = next }
+        current.withLockedValue { $0 = next }
         startHealthChecks(for: next)
         for (name, address) in added {
             logger.info("listener \(name) listening on \(address.map(Self.describe) ?? "?")")
@@ -166,7 +167,7 @@ public final class ProxyServer: Service, Sendable {
     /// Replaces the running health checks by `generation`'s.
     private func startHealthChecks(for generation: ProxyGeneration) {
         let checks = UpstreamHealthChecks(groups: generation.upstreams, eventLoops: group)
-        let previous = healthChecks.withLock { current -> UpstreamHealthChecks? in
+        let previous = healthChecks.withLockedValue { current -> UpstreamHealthChecks? in
             defer { current = checks }
             return current
         }

@@ -1,16 +1,17 @@
 import NIOCore
 import StreamGateConfig
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// The active health checks of one generation: for every server of every upstream with a `health_check`, a
 /// repeated task on one event loop that probes it (`HealthProbe`) and tells its `UpstreamServer` the result.
 /// Started when the generation starts serving, stopped when a reload replaces it or the proxy shuts down.
 final class UpstreamHealthChecks: Sendable {
-    private let tasks: Mutex<[RepeatedTask]>
+    private let tasks: NIOLockedValueBox<[RepeatedTask]>
     private let stopped = Atomic<Bool>(false)
 
     init(groups: [UpstreamGroup], eventLoops: any EventLoopGroup) {
-        tasks = Mutex([])
+        tasks = NIOLockedValueBox([])
         var started: [RepeatedTask] = []
         for group in groups {
             guard let check = group.config.healthCheck else {
@@ -38,13 +39,13 @@ final class UpstreamHealthChecks: Sendable {
                 started.append(task)
             }
         }
-        tasks.withLock { $0 = started }
+        tasks.withLockedValue { $0 = started }
     }
 
     /// No more checks; a check in flight finishes without effect.
     func stop() {
         stopped.store(true, ordering: .relaxed)
-        let running = tasks.withLock { tasks -> [RepeatedTask] in
+        let running = tasks.withLockedValue { tasks -> [RepeatedTask] in
             defer { tasks.removeAll() }
             return tasks
         }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import StreamGateConfig
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// One server of one upstream as every event loop sees it: how many streams are in flight to it (for
@@ -19,7 +20,7 @@ public final class UpstreamServer: Sendable {
     private let checkDown = Atomic<Bool>(false)
     /// Failures were recorded that a success should clear.
     private let hasFailures = Atomic<Bool>(false)
-    private let health = Mutex(Health())
+    private let health = NIOLockedValueBox(Health())
 
     private struct Health {
         var recentFailures: [NIODeadline] = []
@@ -79,7 +80,7 @@ public final class UpstreamServer: Sendable {
     func recordFailure(_ reason: String, policy: PassiveHealthConfig, now: NIODeadline = .now()) {
         guard policy.maxFails > 0 else { return }
         hasFailures.store(true, ordering: .relaxed)
-        let ejected = health.withLock { health -> Bool in
+        let ejected = health.withLockedValue { health -> Bool in
             health.lastFailure = reason
             let windowStart = now - TimeAmount(policy.failWindow)
             health.recentFailures.removeAll { $0 <= windowStart }
@@ -103,7 +104,7 @@ public final class UpstreamServer: Sendable {
     func recordSuccess() {
         guard hasFailures.load(ordering: .relaxed) else { return }
         hasFailures.store(false, ordering: .relaxed)
-        let returned = health.withLock { health -> Bool in
+        let returned = health.withLockedValue { health -> Bool in
             health.recentFailures.removeAll()
             defer { health.awaitingReturn = false }
             return health.awaitingReturn
@@ -117,7 +118,7 @@ public final class UpstreamServer: Sendable {
 
     /// One active check's result: `fall` failures in a row take the server out, `rise` passes bring it back.
     func recordCheck(passed: Bool, detail: String, policy: HealthCheckConfig) {
-        let change = health.withLock { health -> State? in
+        let change = health.withLockedValue { health -> State? in
             if passed {
                 health.checkFails = 0
                 health.checkPasses += 1
@@ -151,7 +152,7 @@ public final class UpstreamServer: Sendable {
 
     /// The upstream no longer has an active check (a reload removed it): only passive health decides.
     func clearCheck() {
-        health.withLock { health in
+        health.withLockedValue { health in
             health.checkFails = 0
             health.checkPasses = 0
         }
@@ -162,7 +163,7 @@ public final class UpstreamServer: Sendable {
 
     /// Times the server was taken out of the choice (ejections and health-check downs), and the last failure seen.
     public var record: (ejections: Int, lastFailure: String?) {
-        health.withLock { ($0.ejections, $0.lastFailure) }
+        health.withLockedValue { ($0.ejections, $0.lastFailure) }
     }
 }
 
@@ -174,7 +175,7 @@ public final class UpstreamServerDirectory: Sendable {
         var address: String
     }
 
-    private let servers = Mutex<[Key: UpstreamServer]>([:])
+    private let servers = NIOLockedValueBox<[Key: UpstreamServer]>([:])
     private let logger: Logger
 
     public init(logger: Logger) {
@@ -182,7 +183,7 @@ public final class UpstreamServerDirectory: Sendable {
     }
 
     func server(upstream: String, address: String) -> UpstreamServer {
-        servers.withLock { servers in
+        servers.withLockedValue { servers in
             let key = Key(upstream: upstream, address: address)
             if let server = servers[key] { return server }
             let server = UpstreamServer(upstream: upstream, address: address, logger: logger)
@@ -194,7 +195,7 @@ public final class UpstreamServerDirectory: Sendable {
     /// Forgets every server not in `kept` (those a reload removed); streams still in flight to one keep it alive.
     func keepOnly(_ kept: [UpstreamServer]) {
         let keys = Set(kept.map { Key(upstream: $0.upstream, address: $0.address) })
-        servers.withLock { servers in
+        servers.withLockedValue { servers in
             servers = servers.filter { keys.contains($0.key) }
         }
     }
