@@ -17,7 +17,8 @@ struct StreamGateLogHandler: LogHandler {
     private let label: String
     private let format: LogFormat
 
-    private static let output = NIOLockedValueBox<Void>(())
+    /// One line at a time on stderr, whichever thread logs.
+    private static let output = NIOLock()
 
     init(label: String, level: Logger.Level, format: LogFormat) {
         self.label = label
@@ -61,7 +62,7 @@ struct StreamGateLogHandler: LogHandler {
             text = json.text + "\n"
         }
         // write(2), not FileHandle: a closed or full stderr drops the line instead of trapping.
-        Self.output.withLockedValue { _ in
+        Self.output.withLock {
             var bytes = Array(text.utf8)[...]
             while !bytes.isEmpty {
                 let written = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
