@@ -59,29 +59,29 @@ final class HTTP1AbuseTests: AbuseTestCase {
 
     func testSmugglingFormsAreRefusedAndTheConnectionClosed() throws {
         let (port, origin) = try startProxy()
-        func post(_ name: String, _ fields: String, _ body: String) -> String {
-            "POST /hello?case=\(name) HTTP/1.1\r\nHost: app.example\r\n\(fields)\r\n\(body)"
+        func post(_ name: String, _ fields: String, _ body: String, _ status: Int) -> Case {
+            Case(name, "POST /hello?case=\(name) HTTP/1.1\r\nHost: app.example\r\n\(fields)\r\n\(body)", status)
         }
         try run(
             [
-                Case("cl-and-te", post("cl-and-te", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400),
-                Case("two-content-lengths", post("two-content-lengths", "Content-Length: 4\r\nContent-Length: 5\r\n", "abcde"), 400),
-                Case("repeated-content-length", post("repeated-content-length", "Content-Length: 4\r\nContent-Length: 4\r\n", "abcd"), 400),
-                Case("content-length-list", post("content-length-list", "Content-Length: 4, 5\r\n", "abcde"), 400),
-                Case("negative-content-length", post("negative-content-length", "Content-Length: -1\r\n", ""), 400),
-                Case("signed-content-length", post("signed-content-length", "Content-Length: +4\r\n", "abcd"), 400),
+                post("cl-and-te", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", 400),
+                post("two-content-lengths", "Content-Length: 4\r\nContent-Length: 5\r\n", "abcde", 400),
+                post("repeated-content-length", "Content-Length: 4\r\nContent-Length: 4\r\n", "abcd", 400),
+                post("content-length-list", "Content-Length: 4, 5\r\n", "abcde", 400),
+                post("negative-content-length", "Content-Length: -1\r\n", "", 400),
+                post("signed-content-length", "Content-Length: +4\r\n", "abcd", 400),
                 Case("obs-fold", "GET /hello?case=obs-fold HTTP/1.1\r\nHost: app.example\r\nX-A: b\r\n c\r\n\r\n", 400),
                 Case("bare-lf", "GET /hello?case=bare-lf HTTP/1.1\nHost: app.example\n\n", 400),
                 Case("bare-cr", "GET /hello?case=bare-cr HTTP/1.1\rHost: app.example\r\n\r\n", 400),
                 Case("cr-in-value", "GET /hello?case=cr-in-value HTTP/1.1\r\nHost: app.example\r\nX-A: b\rc\r\n\r\n", 400),
                 Case("nul-in-value", "GET /hello?case=nul-in-value HTTP/1.1\r\nHost: app.example\r\nX-A: b\u{0}c\r\n\r\n", 400),
                 Case("space-before-colon", "GET /hello?case=space-before-colon HTTP/1.1\r\nHost: app.example\r\nX-A : b\r\n\r\n", 400),
-                Case("non-hex-chunk-size", post("non-hex-chunk-size", "Transfer-Encoding: chunked\r\n", "zz\r\nabc\r\n0\r\n\r\n"), 400),
-                Case("overflowing-chunk-size", post("overflowing-chunk-size", "Transfer-Encoding: chunked\r\n", "FFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n"), 400),
-                Case("te-gzip-chunked", post("te-gzip-chunked", "Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"), 501),
-                Case("te-unknown", post("te-unknown", "Transfer-Encoding: xchunked\r\n", "0\r\n\r\n"), 501),
-                Case("te-chunked-not-last", post("te-chunked-not-last", "Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n"), 400),
-                Case("te-space-before-colon", post("te-space-before-colon", "Transfer-Encoding : chunked\r\n", "0\r\n\r\n"), 400),
+                post("non-hex-chunk-size", "Transfer-Encoding: chunked\r\n", "zz\r\nabc\r\n0\r\n\r\n", 400),
+                post("overflowing-chunk-size", "Transfer-Encoding: chunked\r\n", "FFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n", 400),
+                post("te-gzip-chunked", "Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n", 501),
+                post("te-unknown", "Transfer-Encoding: xchunked\r\n", "0\r\n\r\n", 501),
+                post("te-chunked-not-last", "Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n", 400),
+                post("te-space-before-colon", "Transfer-Encoding : chunked\r\n", "0\r\n\r\n", 400),
                 Case(
                     "te-in-http10",
                     "POST /hello?case=te-in-http10 HTTP/1.0\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -97,21 +97,21 @@ final class HTTP1AbuseTests: AbuseTestCase {
 
     func testHostMisuseIsRefusedAndAbsoluteFormNeverOpensAProxy() throws {
         let (port, origin) = try startProxy()
-        func get(_ name: String, _ fields: String) -> String {
-            "GET /hello?case=\(name) HTTP/1.1\r\n\(fields)\r\n"
+        func get(_ name: String, _ fields: String, _ status: Int, closes: Bool = true) -> Case {
+            Case(name, "GET /hello?case=\(name) HTTP/1.1\r\n\(fields)\r\n", status, closes: closes)
         }
         try run(
             [
-                Case("no-host", get("no-host", ""), 400),
-                Case("two-hosts", get("two-hosts", "Host: app.example\r\nHost: other.example\r\n"), 400),
-                Case("empty-host", get("empty-host", "Host: \r\n"), 400),
-                Case("host-with-space", get("host-with-space", "Host: app.example evil\r\n"), 400),
-                Case("host-with-userinfo", get("host-with-userinfo", "Host: user@app.example\r\n"), 400),
-                Case("host-with-slash", get("host-with-slash", "Host: app.example/x\r\n"), 400),
-                Case("host-bad-port", get("host-bad-port", "Host: app.example:80x\r\n"), 400),
-                Case("host-unclosed-ipv6", get("host-unclosed-ipv6", "Host: [::1\r\n"), 400),
+                get("no-host", "", 400),
+                get("two-hosts", "Host: app.example\r\nHost: other.example\r\n", 400),
+                get("empty-host", "Host: \r\n", 400),
+                get("host-with-space", "Host: app.example evil\r\n", 400),
+                get("host-with-userinfo", "Host: user@app.example\r\n", 400),
+                get("host-with-slash", "Host: app.example/x\r\n", 400),
+                get("host-bad-port", "Host: app.example:80x\r\n", 400),
+                get("host-unclosed-ipv6", "Host: [::1\r\n", 400),
                 // A host the config does not route: a local 404, StreamGate connects nowhere else.
-                Case("unrouted-host", get("unrouted-host", "Host: evil.example\r\n"), 404, closes: false),
+                get("unrouted-host", "Host: evil.example\r\n", 404, closes: false),
                 Case(
                     "absolute-form-other-host",
                     "GET http://evil.example/hello?case=absolute-form-other-host HTTP/1.1\r\nHost: app.example\r\n\r\n",
@@ -153,20 +153,20 @@ final class HTTP1AbuseTests: AbuseTestCase {
 
     func testMalformedRequestLinesAndTargetsAreRefused() throws {
         let (port, origin) = try startProxy()
-        func line(_ name: String, _ requestLine: String) -> String {
-            "\(requestLine)\r\nHost: app.example\r\nX-Case: case=\(name)\r\n\r\n"
+        func line(_ name: String, _ requestLine: String) -> Case {
+            Case(name, "\(requestLine)\r\nHost: app.example\r\nX-Case: case=\(name)\r\n\r\n", 400)
         }
         try run(
             [
-                Case("dot-segments", line("dot-segments", "GET /hello/../../etc/passwd?case=dot-segments HTTP/1.1"), 400),
-                Case("encoded-dot-segments", line("encoded-dot-segments", "GET /a/%2e%2e/hello?case=encoded-dot-segments HTTP/1.1"), 400),
-                Case("fragment", line("fragment", "GET /hello?case=fragment#top HTTP/1.1"), 400),
-                Case("asterisk-form", line("asterisk-form", "OPTIONS * HTTP/1.1"), 400),
-                Case("relative-target", line("relative-target", "GET hello?case=relative-target HTTP/1.1"), 400),
-                Case("bad-method", line("bad-method", "G@T /hello?case=bad-method HTTP/1.1"), 400),
-                Case("unknown-version", line("unknown-version", "GET /hello?case=unknown-version HTTP/9.9"), 400),
+                line("dot-segments", "GET /hello/../../etc/passwd?case=dot-segments HTTP/1.1"),
+                line("encoded-dot-segments", "GET /a/%2e%2e/hello?case=encoded-dot-segments HTTP/1.1"),
+                line("fragment", "GET /hello?case=fragment#top HTTP/1.1"),
+                line("asterisk-form", "OPTIONS * HTTP/1.1"),
+                line("relative-target", "GET hello?case=relative-target HTTP/1.1"),
+                line("bad-method", "G@T /hello?case=bad-method HTTP/1.1"),
+                line("unknown-version", "GET /hello?case=unknown-version HTTP/9.9"),
                 Case("http09", "GET /hello?case=http09\r\n\r\n", 400),
-                Case("no-target", line("no-target", "GET HTTP/1.1"), 400),
+                line("no-target", "GET HTTP/1.1"),
             ],
             port: port,
             origin: origin

@@ -71,22 +71,19 @@ public final class BrokenOriginPeer: @unchecked Sendable {
                 writer.close()
 
 
+        # Answers written whole, after which the connection closes.
+        CLOSING_ANSWERS = {
+            "/cut-head": b"HTTP/1.1 200 OK\r\nContent-Type: text/pl",
+            "/bad-status": b"HTTP/1.1 2000 Weird\r\nContent-Length: 2\r\n\r\nok",
+            "/not-http": b"SURPRISE this is no status line\r\n\r\n",
+            "/short-body": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
+        }
+
+
         async def answer(path, query, writer):
             """Writes the answer for path; False when the connection must end after it."""
-            if path == "/cut-head":
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/pl")
-                await writer.drain()
-                return False
-            if path == "/bad-status":
-                writer.write(b"HTTP/1.1 2000 Weird\r\nContent-Length: 2\r\n\r\nok")
-                await writer.drain()
-                return False
-            if path == "/not-http":
-                writer.write(b"SURPRISE this is no status line\r\n\r\n")
-                await writer.drain()
-                return False
-            if path == "/short-body":
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+            if path in CLOSING_ANSWERS:
+                writer.write(CLOSING_ANSWERS[path])
                 await writer.drain()
                 return False
             if path == "/long-body":
