@@ -149,6 +149,18 @@ final class HTTP1AbuseTests: AbuseTestCase {
         XCTAssertFalse(origin.connections.requestTargets.contains { $0.contains("connect") || $0.hasPrefix("http") })
     }
 
+    /// HTTP/1.0 may leave Host out; the HTTP/1.1 request upstream may not (RFC 9112 3.2): it carries the
+    /// upstream's name, as behind nginx, and no X-Forwarded-Host.
+    func testHTTP10RequestWithoutHostReachesTheOriginWithOne() throws {
+        let (port, _) = try startProxyWithBystander()
+        let reply = try RawConnection.exchange(port: port, request: "GET /headers HTTP/1.0\r\n\r\n")
+        XCTAssertTrue(reply.text.hasPrefix("HTTP/1.0 200") || reply.text.hasPrefix("HTTP/1.1 200"), reply.text)
+        let body = try XCTUnwrap(reply.text.range(of: "\r\n\r\n").map { String(reply.text[$0.upperBound...]) })
+        let echo = try OriginRequestEcho.decode(body)
+        XCTAssertEqual(echo.values(of: "host"), ["app"])
+        XCTAssertEqual(echo.values(of: "x-forwarded-host"), [])
+    }
+
     // MARK: Request lines and targets
 
     func testMalformedRequestLinesAndTargetsAreRefused() throws {
@@ -236,6 +248,36 @@ final class HTTP1AbuseTests: AbuseTestCase {
             ["/hello?case=pipelined-1", "/hello?case=pipelined-2", "/hello?case=pipelined-3", "/headers?case=pipelined-last"]
         )
         XCTAssertEqual(proxy?.isRunning, true, "the proxy is gone")
+        assertBystanderFlows()
+    }
+
+    /// A pipelined upload whose body arrives after the response before it ended: its body is body, not the start
+    /// of a head (it used to be scanned as one and refused with 431 once over `max_header_bytes`).
+    func testPipelinedUploadBodyIsNotTakenForAHead() throws {
+        let (port, origin) = try startProxy()
+        let bodyBytes = 200_000
+        let connection = try TrickleConnection(port: port)
+        connection.send(
+            "GET /hello?case=pipelined-before-upload HTTP/1.1\r\nHost: app.example\r\n\r\n"
+                + "POST /echo?case=pipelined-upload HTTP/1.1\r\nHost: app.example\r\nContent-Length: \(bodyBytes)\r\n"
+                + "Connection: close\r\n\r\nfirst"
+        )
+        XCTAssertTrue(
+            Wait.until(timeout: 5) { connection.read(for: 0.1); return connection.received.contains("hello") },
+            connection.received
+        )
+        // In pieces, reading between them: the echo comes back while the body is still going up.
+        var unsent = bodyBytes - 5
+        while unsent > 0, connection.send(String(repeating: "~", count: min(unsent, 5_000))) {
+            unsent -= min(unsent, 5_000)
+            connection.read(for: 0.005)
+        }
+        XCTAssertEqual(unsent, 0, "the proxy closed the connection mid-upload: \(connection.received.prefix(600))")
+        connection.read(for: 5)
+        XCTAssertFalse(connection.received.contains("431"), String(connection.received.prefix(600)))
+        XCTAssertEqual(connection.received.components(separatedBy: "HTTP/1.1 200 OK").count - 1, 2, String(connection.received.prefix(600)))
+        XCTAssertEqual(connection.received.filter { $0 == "~" }.count, bodyBytes - 5, "the echoed body is not whole")
+        XCTAssertEqual(origin.connections.requestTargets.filter { $0.contains("case=pipelined") }.count, 2)
         assertBystanderFlows()
     }
 }

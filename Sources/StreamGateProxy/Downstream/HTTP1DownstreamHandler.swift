@@ -281,6 +281,7 @@ extension HTTP1DownstreamHandler: DownstreamResponder {
             sync.removeHandler(try sync.handler(type: HTTPServerProtocolErrorHandler.self), promise: nil)
             sync.removeHandler(try sync.handler(type: HTTPServerPipelineHandler.self), promise: nil)
             sync.removeHandler(context: context, promise: nil)
+            sync.removeHandler(try sync.handler(type: ParsedHeadNotifier.self), promise: nil)
             sync.removeHandler(try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
             sync.removeHandler(try sync.handler(type: HTTPResponseEncoder.self), promise: nil)
             if let headGuard {

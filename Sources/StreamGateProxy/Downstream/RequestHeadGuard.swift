@@ -5,7 +5,9 @@ import NIOCore
 /// larger than `limits.max_header_bytes` gets 431, one not complete `limits.header_timeout` after the connection
 /// opened (its first request) or after its first byte (later ones) gets 408; either closes the connection (a
 /// slowloris client holds nothing for long). Only head bytes are counted: from a head's end until its response has
-/// ended, bytes pass untouched. Told by `HTTP1DownstreamHandler` when the next head may begin.
+/// ended, bytes pass untouched. Told by `HTTP1DownstreamHandler` when the next head may begin, and by
+/// `ParsedHeadNotifier` when NIO's decoder has parsed one (a pipelined request's head may be parsed while an
+/// earlier response is still going out; its body then is not a head).
 final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -26,6 +28,10 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var sawRequestLine = false
     private var timer: Scheduled<Void>?
     private var rejected = false
+    /// Heads NIO's decoder has parsed, and responses that have ended: more of the first means a pipelined request
+    /// is already past its head.
+    private var headsParsed = 0
+    private var responsesEnded = 0
 
     init(maxBytes: Int, timeout: TimeAmount, acceptedAt: NIODeadline, connection: LiveConnection, logger: Logger) {
         self.maxBytes = maxBytes
@@ -78,12 +84,23 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// The response to the current request has ended and the connection stays open: what comes next is a head.
+    /// The response to the current request has ended and the connection stays open: what comes next is a head,
+    /// unless the decoder has parsed the next one already (pipelining).
     func nextHeadMayBegin() {
-        expectingHead = true
+        responsesEnded += 1
+        expectingHead = headsParsed <= responsesEnded
         headBytes = 0
         lineBytes = 0
         sawRequestLine = false
+    }
+
+    /// NIO's decoder has parsed a whole request head: whatever the scan thought, this head is over.
+    func headParsed() {
+        headsParsed += 1
+        guard headsParsed > responsesEnded, expectingHead else { return }
+        expectingHead = false
+        timer?.cancel()
+        timer = nil
     }
 
     /// How many bytes of `buffer` belong to the head, and whether the head ends in it.

@@ -35,6 +35,7 @@ struct DownstreamPipeline {
             try sync.addHandler(headGuard)
             try sync.addHandler(HTTPResponseEncoder())
             try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+            try sync.addHandler(ParsedHeadNotifier(headGuard: headGuard))
             try sync.addHandler(HTTPServerPipelineHandler())
             try sync.addHandler(HTTPServerProtocolErrorHandler())
             try sync.addHandler(

@@ -128,6 +128,11 @@ struct StreamAdmission {
         if request.isWebSocket {
             WebSocketUpgrade.addUpgradeFields(to: &upstreamHead.headers)
         }
+        // HTTP/1.1 upstream requests must carry Host (RFC 9112 3.2): an HTTP/1.0 client's request without one
+        // gets the upstream's name, as nginx's default `Host: $proxy_host` does (no X-Forwarded-Host: it had none).
+        if host == nil {
+            upstreamHead.headers.add(name: "host", value: route.config.upstream)
+        }
         return .proxy(route: route, upstreamHead: upstreamHead, isWebSocket: request.isWebSocket, host: host)
     }
 }
