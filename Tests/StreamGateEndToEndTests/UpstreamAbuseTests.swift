@@ -29,9 +29,11 @@ final class UpstreamAbuseTests: AbuseTestCase {
         ("HTTP/1.1", "--http1.1"), ("HTTP/2", "--http2-prior-knowledge"),
     ]
 
+    /// A cut or invalid head, or 1xx after 1xx without a final one, is 502 (the flood without waiting for the
+    /// response-header timeout).
     func testBrokenResponseHeadsGet502() throws {
         let base = try startProxy()
-        for path in ["cut-head", "bad-status", "not-http"] {
+        for path in ["cut-head", "bad-status", "not-http", "interim-flood"] {
             for (name, flag) in Self.protocols {
                 let start = Date()
                 let response = try Curl.fetch("\(base)/broken/\(path)", [flag])

@@ -8,6 +8,7 @@ import Foundation
 /// - `/short-body`: `Content-Length: 100`, 10 bytes, then the connection closes;
 /// - `/long-body`: `Content-Length: 5` and 25 bytes (the extra 20 look like the next response), connection kept;
 /// - `/reset`: a head and part of a body, then a TCP reset (SO_LINGER 0);
+/// - `/interim-flood`: 1,000 `103 Early Hints` and no final response (the connection closes after 30 s);
 /// - `/endless-event?mib=N`: `text/event-stream` and one `data:` line of N MiB (default 16) that never ends: the
 ///   connection closes after it, mid-event;
 /// - `/hello`: `200` and `ok` (the connection is kept).
@@ -85,6 +86,11 @@ public final class BrokenOriginPeer: @unchecked Sendable {
             if path in CLOSING_ANSWERS:
                 writer.write(CLOSING_ANSWERS[path])
                 await writer.drain()
+                return False
+            if path == "/interim-flood":
+                writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" * 1000)
+                await writer.drain()
+                await asyncio.sleep(30)
                 return False
             if path == "/long-body":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"

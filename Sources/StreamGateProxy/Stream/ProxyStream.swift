@@ -228,7 +228,16 @@ extension ProxyStream: NIOScheduledCallbackHandler {
 extension ProxyStream: UpstreamResponseDelegate {
     func upstreamInformationalHead(_ head: HTTPResponseHead) {
         // Only while the final head is awaited; 100 Continue is StreamGate's own to send (it answers Expect).
-        guard case .awaitingHead = machine.state, head.status != .continue, let downstream else { return }
+        guard case .awaitingHead = machine.state else { return }
+        let action = machine.interimResponseReceived()
+        guard case .none = action else {
+            if let upstream {
+                lease.record(upstream, failure: "too many interim responses")
+            }
+            perform(action)
+            return
+        }
+        guard head.status != .continue, let downstream else { return }
         downstream.sendInformationalHead(ResponseHeaderRewriter.downstreamHead(for: head))
         downstream.flushResponse()
     }

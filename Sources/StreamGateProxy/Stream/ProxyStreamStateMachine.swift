@@ -78,6 +78,11 @@ struct ProxyStreamStateMachine {
     private var requestSentAt: NIODeadline?
     private(set) var requestBodyBytes = 0
     private(set) var responseBodyBytes = 0
+    /// Interim (1xx) responses the upstream sent before its final head.
+    private var interimResponses = 0
+    /// More interim responses than any origin needs (a few 103s, a 102 every few seconds while it works) mean a
+    /// broken or hostile one: the stream is answered 502 rather than relaying them without end.
+    static let maxInterimResponses = 32
     /// Set when a deadline may have moved earlier; the owner re-arms its timer and clears it.
     var deadlinesMovedEarlier = false
 
@@ -274,6 +279,15 @@ struct ProxyStreamStateMachine {
     mutating func upstreamUnavailable(_ failure: UpstreamLeaseFailure) -> Action {
         guard isConnecting else { return .none }
         return finish(.upstreamError, .respondLocally(failure.timedOut ? .gatewayTimeout : .badGateway, reason: failure.description))
+    }
+
+    /// An interim (1xx) head arrived; `.none` while it may be relayed, a 502 once there were too many.
+    mutating func interimResponseReceived() -> Action {
+        guard case .awaitingHead = state else { return .none }
+        interimResponses += 1
+        guard interimResponses > Self.maxInterimResponses else { return .none }
+        let reason = "upstream sent more than \(Self.maxInterimResponses) interim (1xx) responses before its final one"
+        return finish(.upstreamError, .respondLocally(.badGateway, reason: reason))
     }
 
     mutating func responseHeadReceived(
