@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import StreamGateConfig
 import XCTest
 
@@ -22,6 +23,20 @@ final class UpstreamBalancerTests: XCTestCase {
 
     private func picks(_ balancer: inout UpstreamBalancer, _ group: UpstreamGroup, _ count: Int, now: NIODeadline = .now()) -> [Int] {
         (0..<count).map { _ in balancer.choose(in: group, now: now) ?? -1 }
+    }
+
+    /// A group with no server (config validation refuses one, so this guards the lease itself): the stream is
+    /// answered with a failure at once, not left waiting for a connection that never comes.
+    func testALeaseOnAGroupWithoutServersFailsAtOnce() throws {
+        let loop = EmbeddedEventLoop()
+        let lease = UpstreamLease(group: try group(0), pool: UpstreamConnectionPool(eventLoop: loop))
+        var outcome: Result<UpstreamConnection, UpstreamLeaseFailure>?
+        lease.acquire(connectFailed: { _ in true }) { outcome = $0 }
+        guard case .failure(let failure) = outcome else {
+            return XCTFail("the lease did not fail: \(String(describing: outcome))")
+        }
+        XCTAssertEqual(failure.description, "upstream app has no server to choose")
+        XCTAssertFalse(failure.timedOut)
     }
 
     func testRoundRobinTakesTurnsAndWeightsInterleave() throws {

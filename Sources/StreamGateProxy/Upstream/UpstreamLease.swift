@@ -30,9 +30,9 @@ struct UpstreamLease {
         _ completion: @escaping (Result<UpstreamConnection, UpstreamLeaseFailure>) -> Void
     ) {
         guard let index = pool.chooseServer(of: group, excluding: earlier?.server) else {
-            if let earlier {
-                completion(.failure(earlier.failure))
-            }
+            // The balancer falls back to every server when all are down, so only an empty group gets here; the
+            // stream is answered either way.
+            completion(.failure(earlier?.failure ?? UpstreamLeaseFailure(noServerIn: group.name)))
             return
         }
         let server = group.servers[index]
@@ -101,6 +101,12 @@ struct UpstreamLeaseFailure: Error, CustomStringConvertible {
             timedOut = false
             description = "connect to \(address) failed: \(Self.reason(error))"
         }
+    }
+
+    init(noServerIn upstream: String) {
+        address = upstream
+        timedOut = false
+        description = "upstream \(upstream) has no server to choose"
     }
 
     /// The system's words for the failed connect (`connection refused`), else the error's own description.
