@@ -38,6 +38,19 @@ public struct HTTP2ConnectionError: Error, Sendable, CustomStringConvertible {
     /// True when the client ran into a limit rather than broke a rule.
     public var isFlood: Bool { code == NGHTTP2_ENHANCE_YOUR_CALM.rawValue }
 
+    /// A GOAWAY nghttp2 sent on its own while reading client frames, by its code.
+    init(libraryGoaway code: UInt32) {
+        let reason =
+            switch code {
+            case NGHTTP2_COMPRESSION_ERROR.rawValue:
+                "a header block that cannot be decoded (HPACK), such as one field over the decoder's 64 KiB"
+            case NGHTTP2_FLOW_CONTROL_ERROR.rawValue: "the client overflowed a flow-control window"
+            case NGHTTP2_FRAME_SIZE_ERROR.rawValue: "a frame of the wrong size"
+            default: "the client broke the protocol"
+            }
+        self.init(code: code, reason: reason)
+    }
+
     /// The RFC 9113 name of the code.
     public var codeName: String {
         switch code {

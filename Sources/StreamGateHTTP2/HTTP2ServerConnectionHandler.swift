@@ -108,6 +108,18 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    /// A GOAWAY went out. With an error code and none of StreamGate's own failures behind it, nghttp2 ended the
+    /// session itself: said in the log (and to the delegate) as any other connection error is.
+    func goawaySent(errorCode: UInt32) {
+        guard errorCode != NGHTTP2_NO_ERROR.rawValue, !failed else { return }
+        failed = true
+        let error = HTTP2ConnectionError(libraryGoaway: errorCode)
+        logger.info(
+            "HTTP/2 connection error from \(context?.channel.remoteAddress?.description ?? "client"): \(error.reason); sent GOAWAY \(error.codeName)"
+        )
+        delegate.http2ConnectionFailed(error)
+    }
+
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             flushOutput()

@@ -12,6 +12,7 @@ enum NGHTTP2Callbacks {
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
         nghttp2_session_callbacks_set_send_data_callback(callbacks, sendResponseData)
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSent)
     }
 
     private static func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnectionHandler? {
@@ -63,6 +64,16 @@ enum NGHTTP2Callbacks {
         default:
             break
         }
+        return 0
+    }
+
+    /// Only GOAWAY is of interest: one with an error code that StreamGate did not submit is nghttp2 ending the
+    /// session on its own (an undecodable header block, a window overflow), which the handler logs.
+    private static let onFrameSent: nghttp2_on_frame_send_callback = { _, frame, userData in
+        guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue), let handler = handler(userData) else {
+            return 0
+        }
+        handler.goawaySent(errorCode: frame.pointee.goaway.error_code)
         return 0
     }
 

@@ -9,6 +9,7 @@ final class HTTP2AbuseTests: AbuseTestCase {
     private static let protocolError: UInt32 = 0x1
     private static let flowControlError: UInt32 = 0x3
     private static let enhanceYourCalm: UInt32 = 0xB
+    private static let compressionError: UInt32 = 0x9
 
     /// Waits for GOAWAY with `code` and the close after it; returns how long it took.
     @discardableResult
@@ -188,6 +189,33 @@ final class HTTP2AbuseTests: AbuseTestCase {
         XCTAssertTrue(Self.waitForEvents(client, neighbour, atLeast: Self.events(client, neighbour) + 3), "the neighbour stalled")
         assertBystanderFlows()
         print("abuse: HPACK bomb (2 MB list from 4 KB): 431 on its stream in \(Self.milliseconds(elapsed)), connection kept")
+    }
+
+    /// One field larger than the HPACK decoder takes (64 KiB, libnghttp2's fixed limit, above the default
+    /// `max_header_bytes`): the decoder cannot skip it and keep its table in step with the client's, so this is a
+    /// connection error (RFC 9113 4.3), GOAWAY COMPRESSION_ERROR, as from every nghttp2-based server; other
+    /// connections are untouched.
+    func testASingleFieldOverTheDecoderLimitIsACompressionError() throws {
+        let port = try startProxyWithBystander().port
+        let client = try RawHTTP2Client(port: port)
+        defer { client.close() }
+        let block = client.requestBlock(path: "/hello") + RawHPACK.literalBlock([("x-huge", String(repeating: "h", count: 70_000))])
+        var bytes: [UInt8] = []
+        for (index, start) in stride(from: 0, to: block.count, by: 16_384).enumerated() {
+            let piece = Array(block[start..<min(start + 16_384, block.count)])
+            let last = start + 16_384 >= block.count
+            let type = index == 0 ? RawHTTP2Frame.headers : RawHTTP2Frame.continuation
+            bytes += RawHTTP2Frame.bytes(type: type, flags: (index == 0 ? 0x1 : 0) | (last ? 0x4 : 0), stream: 1, payload: piece)
+        }
+        let start = Date()
+        client.sendRaw(bytes)
+        let elapsed = expectGoAway(client, code: Self.compressionError, since: start)
+        XCTAssertTrue(
+            Wait.until(timeout: 2) { self.proxy?.log.contains("cannot be decoded (HPACK)") == true },
+            "no log line says why the connection ended"
+        )
+        assertBystanderFlows()
+        print("abuse: one 70,000-byte field: GOAWAY COMPRESSION_ERROR in \(Self.milliseconds(elapsed)) (\(client.goAwayReason ?? ""))")
     }
 
     func testWindowOverflowIsAFlowControlError() throws {
