@@ -41,6 +41,8 @@ struct BenchReport: Sendable, Codable {
     var mode: String
     var repetitions: Int
     var machine: Machine
+    /// Event loops / worker processes / threads each peer ran with.
+    var workers = 0
     var peerVersions: [String: String]
     var scenarios: [ScenarioResult] = []
     var seconds: Double = 0

@@ -6,7 +6,8 @@ enum MarkdownReport {
     static func render(_ report: BenchReport) -> String {
         var lines: [String] = []
         let date = ISO8601DateFormatter.string(from: report.date, timeZone: .gmt, formatOptions: [.withFullDate])
-        lines.append("## StreamGate benchmark, \(date) (\(report.mode))")
+        let workers = report.workers == 1 ? "one worker each" : "\(report.workers) workers each (one per core)"
+        lines.append("## StreamGate benchmark, \(date) (\(report.mode)), \(workers)")
         lines.append("")
         lines.append(
             "Machine: \(report.machine.cores) cores, Linux \(report.machine.kernel), open-file limit "
@@ -88,11 +89,29 @@ enum MarkdownReport {
             }
         }
         lines += table(rows)
+        if let comparison = bestPeerComparison(scenario, nginxSpecs) {
+            lines.append("")
+            lines.append(comparison)
+        }
         if !notes.isEmpty {
             lines.append("")
             lines += notes
         }
         return lines
+    }
+
+    /// "StreamGate ÷ the best other proxy": for each compared metric, StreamGate's median over the better of
+    /// nginx's and HAProxy's (the one with more, or less, as the metric wants), named.
+    private static func bestPeerComparison(_ scenario: BenchReport.ScenarioResult, _ specs: [MetricSpec]) -> String? {
+        var parts: [String] = []
+        for spec in specs {
+            guard let own = value(scenario, .streamgate, spec.key) else { continue }
+            let others = [PeerName.nginx, .haproxy].compactMap { peer in value(scenario, peer, spec.key).map { (peer, $0) } }
+            let best = spec.higherIsBetter ? others.max { $0.1 < $1.1 } : others.min { $0.1 < $1.1 }
+            guard let (peer, reference) = best, let text = ratio(own, reference) else { continue }
+            parts.append("\(spec.label) \(text) (\(peer.rawValue))")
+        }
+        return parts.isEmpty ? nil : "StreamGate ÷ the best other proxy: " + parts.joined(separator: ", ") + "."
     }
 
     private static func value(_ scenario: BenchReport.ScenarioResult, _ peer: PeerName, _ key: String) -> Double? {

@@ -11,6 +11,9 @@ struct MetricSpec: Sendable, Codable {
     var ratioToNginx = false
     /// Show `value / direct's value` (only for what "direct" also has: latency, throughput).
     var ratioToDirect = false
+    /// More is better (events/s, messages/s); otherwise less is (CPU, memory, latency, instructions). Says which
+    /// other proxy is the best one to compare StreamGate with.
+    var higherIsBetter = false
 }
 
 /// One repetition's numbers for one peer, by `MetricSpec.key`, plus what went wrong along the way.

@@ -13,7 +13,7 @@ struct ThroughputScenario: Scenario {
     }
 
     let metrics = [
-        MetricSpec(key: "events_per_s", label: "events/s", decimals: 0, ratioToNginx: true, ratioToDirect: true),
+        MetricSpec(key: "events_per_s", label: "events/s", decimals: 0, ratioToNginx: true, ratioToDirect: true, higherIsBetter: true),
         MetricSpec(key: "mib_per_s", label: "MiB/s", decimals: 1),
         MetricSpec(key: "cpu_s_per_m_events", label: "proxy CPU s / M events", decimals: 2, ratioToNginx: true),
         MetricSpec(key: "streams_failed", label: "failed", decimals: 0),

@@ -14,7 +14,7 @@ struct WebSocketEchoScenario: Scenario {
     }
 
     let metrics = [
-        MetricSpec(key: "messages_per_s", label: "messages/s", decimals: 0, ratioToNginx: true, ratioToDirect: true),
+        MetricSpec(key: "messages_per_s", label: "messages/s", decimals: 0, ratioToNginx: true, ratioToDirect: true, higherIsBetter: true),
         MetricSpec(key: "p50_ms", label: "p50 ms", decimals: 3, ratioToNginx: true, ratioToDirect: true),
         MetricSpec(key: "p99_ms", label: "p99 ms", decimals: 3, ratioToNginx: true, ratioToDirect: true),
         MetricSpec(key: "cpu_s_per_m_messages", label: "proxy CPU s / M messages", decimals: 2, ratioToNginx: true),
