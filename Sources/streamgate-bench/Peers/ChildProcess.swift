@@ -19,20 +19,32 @@ final class ChildProcess: @unchecked Sendable {
         self.commandLine = commandLine
     }
 
-    static func launch(executable: String, arguments: [String], logPath: String) throws -> ChildProcess {
+    /// Starts `executable` with `arguments`; under `wrapper` (a program and its arguments, e.g. valgrind's
+    /// callgrind) when one is given, which then runs the executable.
+    static func launch(
+        executable: String,
+        arguments: [String],
+        logPath: String,
+        wrapper: [String] = []
+    ) throws -> ChildProcess {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else {
             throw PeerStartFailure(reason: "cannot write \(logPath)")
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        if let program = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(wrapper.dropFirst()) + [executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
         try process.run()
         try? log.close()
-        let commandLine = ([executable] + arguments).joined(separator: " ")
+        let commandLine = (wrapper + [executable] + arguments).joined(separator: " ")
         return ChildProcess(process: process, logPath: logPath, commandLine: commandLine)
     }
 

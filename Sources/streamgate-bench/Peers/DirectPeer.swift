@@ -7,6 +7,8 @@ struct DirectPeer: PeerLauncher {
 
     func unavailableReason() -> String? { nil }
 
+    func wrapped(in wrapper: [String]) -> (any PeerLauncher)? { nil }
+
     func start(originPort: Int, workspace: Workspace, group: any EventLoopGroup) async throws -> RunningPeer {
         RunningPeer(name: name, target: LoadTarget(port: originPort, transport: .http1Cleartext), process: nil)
     }

@@ -6,7 +6,7 @@ import NIOCore
 /// timeouts; one thread per core. Its certificate is the same pair, concatenated into the one PEM file HAProxy
 /// reads.
 struct HAProxyPeer: PeerLauncher {
-    let settings: PeerSettings
+    var settings: PeerSettings
 
     var name: PeerName { .haproxy }
 
@@ -43,6 +43,12 @@ struct HAProxyPeer: PeerLauncher {
             """
     }
 
+    func wrapped(in wrapper: [String]) -> (any PeerLauncher)? {
+        var peer = self
+        peer.settings.wrapper = wrapper
+        return peer
+    }
+
     func start(originPort: Int, workspace: Workspace, group: any EventLoopGroup) async throws -> RunningPeer {
         guard let binary = ExecutableLookup.find("haproxy") else {
             throw PeerStartFailure(reason: unavailableReason() ?? "haproxy not found")
@@ -59,7 +65,8 @@ struct HAProxyPeer: PeerLauncher {
         let process = try ChildProcess.launch(
             executable: binary,
             arguments: ["-db", "-f", configPath],
-            logPath: folder.appendingPathComponent("stderr.log").path
+            logPath: folder.appendingPathComponent("stderr.log").path,
+            wrapper: settings.wrapper
         )
         return try await RunningPeer.accepting(name, port: port, process: process, group: group)
     }

@@ -5,7 +5,7 @@ import NIOCore
 /// keep-alive connections, response buffering off, hour-long read timeouts; one worker per core. `/ws` passes
 /// WebSocket upgrades (`Upgrade` and `Connection: upgrade` set toward the origin).
 struct NginxPeer: PeerLauncher {
-    let settings: PeerSettings
+    var settings: PeerSettings
 
     var name: PeerName { .nginx }
 
@@ -69,6 +69,12 @@ struct NginxPeer: PeerLauncher {
         """
     }
 
+    func wrapped(in wrapper: [String]) -> (any PeerLauncher)? {
+        var peer = self
+        peer.settings.wrapper = wrapper
+        return peer
+    }
+
     func start(originPort: Int, workspace: Workspace, group: any EventLoopGroup) async throws -> RunningPeer {
         guard let binary = ExecutableLookup.find("nginx") else {
             throw PeerStartFailure(reason: unavailableReason() ?? "nginx not found")
@@ -81,7 +87,8 @@ struct NginxPeer: PeerLauncher {
         let process = try ChildProcess.launch(
             executable: binary,
             arguments: ["-p", folder.path, "-c", configPath, "-e", "stderr"],
-            logPath: folder.appendingPathComponent("stderr.log").path
+            logPath: folder.appendingPathComponent("stderr.log").path,
+            wrapper: settings.wrapper
         )
         return try await RunningPeer.accepting(name, port: port, process: process, group: group)
     }

@@ -18,6 +18,8 @@ struct PeerSettings: Sendable {
     var workers: Int
     /// The open-file limit of the run, which the peers inherit.
     var fileLimit: Int
+    /// A program (and its arguments) the peer runs under, e.g. valgrind for the instruction count; none when empty.
+    var wrapper: [String] = []
 }
 
 /// Starts one kind of peer in front of the origin.
@@ -26,6 +28,8 @@ protocol PeerLauncher: Sendable {
     /// Why this peer cannot run on this machine (e.g. its binary is missing), or nil.
     func unavailableReason() -> String?
     func start(originPort: Int, workspace: Workspace, group: any EventLoopGroup) async throws -> RunningPeer
+    /// The same peer, run under `wrapper` (see `PeerSettings.wrapper`); nil for a peer without a process.
+    func wrapped(in wrapper: [String]) -> (any PeerLauncher)?
 }
 
 /// A started peer: where the load client connects, and the process to measure (nil for "direct").
@@ -41,8 +45,8 @@ struct RunningPeer: Sendable {
         process.flatMap { ProcessStats.sample(rootPID: $0.pid) }
     }
 
-    func stop() async {
-        await process?.stop()
+    func stop(grace: Duration = .seconds(5)) async {
+        await process?.stop(grace: grace)
     }
 
     /// The peer `process` once it accepts connections on `port` (TLS + HTTP/2 by ALPN); stops the process when

@@ -5,8 +5,8 @@ import NIOCore
 /// origin), one route for everything with long timeouts. It logs the port it bound; that is how we learn it.
 /// SSE heartbeats keep StreamGate's default interval (15 s) unless a scenario asks for another one.
 struct StreamGatePeer: PeerLauncher {
-    let binaryPath: String
-    let settings: PeerSettings
+    var binaryPath: String
+    var settings: PeerSettings
     /// When set, the route gets an `sse:` block with this `heartbeat_interval` (whole milliseconds).
     private(set) var sseHeartbeatInterval: Duration? = nil
     /// Serve the admin endpoint on 127.0.0.1 (the admin scenario); off in every other scenario.
@@ -70,6 +70,12 @@ struct StreamGatePeer: PeerLauncher {
         return "\n    sse: { heartbeat_interval: \(text) }"
     }
 
+    func wrapped(in wrapper: [String]) -> (any PeerLauncher)? {
+        var peer = self
+        peer.settings.wrapper = wrapper
+        return peer
+    }
+
     func start(originPort: Int, workspace: Workspace, group: any EventLoopGroup) async throws -> RunningPeer {
         let folder = try workspace.peerFolder("streamgate")
         let configPath = folder.appendingPathComponent("streamgate.yaml").path
@@ -84,7 +90,8 @@ struct StreamGatePeer: PeerLauncher {
                 "run", "--config", configPath, "--drain-seconds", "1", "--threads", String(settings.workers),
                 "--log-level", "info",
             ],
-            logPath: folder.appendingPathComponent("streamgate.log").path
+            logPath: folder.appendingPathComponent("streamgate.log").path,
+            wrapper: settings.wrapper
         )
         do {
             let port = try await Self.waitForLine("listener bench listening on 127.0.0.1:", process: process)

@@ -1,8 +1,11 @@
 /// Starts a fresh origin and a fresh peer in front of it, runs `body`, and stops both whatever happens.
 enum ProxyRun {
+    /// `grace`: how long the peer may take to exit after SIGTERM before it is killed (longer under valgrind, which
+    /// writes its counts on exit).
     static func with<T: Sendable>(
         _ launcher: any PeerLauncher,
         environment: ScenarioEnvironment,
+        grace: Duration = .seconds(5),
         _ body: (RunningPeer, BenchOrigin) async throws -> T
     ) async throws -> T {
         let origin = try await BenchOrigin.start(group: environment.originGroup)
@@ -19,11 +22,11 @@ enum ProxyRun {
         }
         do {
             let result = try await body(peer, origin)
-            await peer.stop()
+            await peer.stop(grace: grace)
             await origin.stop()
             return result
         } catch {
-            await peer.stop()
+            await peer.stop(grace: grace)
             await origin.stop()
             throw error
         }

@@ -72,5 +72,6 @@ enum Scenarios {
         WebSocketEchoScenario(),
         ScaleScenario(),
         AdminCostScenario(),
+        InstructionCountScenario(),
     ]
 }

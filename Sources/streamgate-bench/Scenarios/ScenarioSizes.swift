@@ -25,6 +25,8 @@ struct ScenarioSizes: Sendable, Codable {
     var scaleWindowIntervals: Int
     /// Idle streams open while the admin scenario times its snapshots.
     var adminSnapshotStreams: Int
+    /// Events of the instruction count's first run (the second has three times as many).
+    var instructionEvents: Int
 
     static let full = ScenarioSizes(
         repetitions: 3,
@@ -46,7 +48,8 @@ struct ScenarioSizes: Sendable, Codable {
         scaleStreamsPerConnection: 100,
         scaleHeartbeatMilliseconds: 2_000,
         scaleWindowIntervals: 4,
-        adminSnapshotStreams: 10_000
+        adminSnapshotStreams: 10_000,
+        instructionEvents: 100_000
     )
 
     static let quick = ScenarioSizes(
@@ -69,6 +72,7 @@ struct ScenarioSizes: Sendable, Codable {
         scaleStreamsPerConnection: 100,
         scaleHeartbeatMilliseconds: 2_000,
         scaleWindowIntervals: 3,
-        adminSnapshotStreams: 2_000
+        adminSnapshotStreams: 2_000,
+        instructionEvents: 30_000
     )
 }

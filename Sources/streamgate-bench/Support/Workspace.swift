@@ -43,7 +43,8 @@ struct Workspace: Sendable {
         for peerFolder in peerFolders where peerFolder.hasDirectoryPath {
             let files =
                 (try? FileManager.default.contentsOfDirectory(at: peerFolder, includingPropertiesForKeys: nil)) ?? []
-            let kept = files.filter { ["log", "yaml", "conf", "cfg"].contains($0.pathExtension) }
+            // `callgrind` files: the instruction scenario's per-function counts, for callgrind_annotate.
+            let kept = files.filter { ["log", "yaml", "conf", "cfg", "callgrind"].contains($0.pathExtension) }
             guard !kept.isEmpty else { continue }
             let copy = target.appendingPathComponent(peerFolder.lastPathComponent)
             try? FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
