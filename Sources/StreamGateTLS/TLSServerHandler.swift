@@ -2,9 +2,9 @@ import COpenSSL
 import Logging
 import NIOCore
 
-/// Terminates TLS on one downstream connection with OpenSSL over memory BIOs: ciphertext from the socket is fed to
-/// OpenSSL's read BIO, plaintext goes up the pipeline as `ByteBuffer`s; plaintext written down the pipeline is
-/// encrypted into the write BIO and sent on flush. Knows nothing of HTTP.
+/// Terminates TLS on one downstream connection with OpenSSL over a BIO of our own (`ByteBufferBIO`): OpenSSL reads
+/// the ciphertext from the socket's buffers, plaintext goes up the pipeline as `ByteBuffer`s; plaintext written
+/// down the pipeline is encrypted into an outbound buffer that is sent on flush. Knows nothing of HTTP.
 public final class TLSServerHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
@@ -22,8 +22,7 @@ public final class TLSServerHandler: ChannelDuplexHandler {
     private let handshakeTimeout: TimeAmount
     private let logger: Logger
     private var ssl: OpaquePointer?
-    private var readBIO: OpaquePointer?
-    private var writeBIO: OpaquePointer?
+    private var ciphertext: TLSCiphertextBuffers?
     private var state = State.handshaking
     private var handshakeTimer: Scheduled<Void>?
     /// Promises of plaintext writes not yet flushed as ciphertext; completed with the ciphertext write.
@@ -42,20 +41,21 @@ public final class TLSServerHandler: ChannelDuplexHandler {
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
-        guard let ssl = tlsContext.makeSSL(),
-            let readBIO = BIO_new(BIO_s_mem()),
-            let writeBIO = BIO_new(BIO_s_mem())
-        else {
+        let buffers = TLSCiphertextBuffers(allocator: context.channel.allocator)
+        guard let ssl = tlsContext.makeSSL() else {
             logger.error("TLS: cannot allocate an OpenSSL session: \(OpenSSLError.drainQueue())")
             context.close(promise: nil)
             return
         }
-        _ = sg_BIO_set_mem_eof_return(readBIO, -1)
-        _ = sg_BIO_set_mem_eof_return(writeBIO, -1)
-        SSL_set_bio(ssl, readBIO, writeBIO)
+        guard let bio = ByteBufferBIO.make(over: buffers) else {
+            SSL_free(ssl)
+            logger.error("TLS: cannot allocate an OpenSSL BIO: \(OpenSSLError.drainQueue())")
+            context.close(promise: nil)
+            return
+        }
+        SSL_set_bio(ssl, bio, bio)
         self.ssl = ssl
-        self.readBIO = readBIO
-        self.writeBIO = writeBIO
+        self.ciphertext = buffers
         if context.channel.isActive {
             startHandshakeTimer(context: context)
         }
@@ -65,11 +65,10 @@ public final class TLSServerHandler: ChannelDuplexHandler {
         handshakeTimer?.cancel()
         handshakeTimer = nil
         if let ssl {
-            SSL_free(ssl)  // frees both BIOs
+            SSL_free(ssl)  // frees the BIO
         }
         ssl = nil
-        readBIO = nil
-        writeBIO = nil
+        ciphertext = nil
         failPending(ChannelError.ioOnClosedChannel)
     }
 
@@ -89,15 +88,8 @@ public final class TLSServerHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var ciphertext = unwrapInboundIn(data)
-        guard let readBIO, state == .handshaking || state == .active || state == .closing else { return }
-        while ciphertext.readableBytes > 0 {
-            let written = ciphertext.withUnsafeReadableBytes { bytes in
-                BIO_write(readBIO, bytes.baseAddress, Int32(bytes.count))
-            }
-            guard written > 0 else { break }
-            ciphertext.moveReaderIndex(forwardBy: Int(written))
-        }
+        guard let ciphertext, state == .handshaking || state == .active || state == .closing else { return }
+        ciphertext.receive(unwrapInboundIn(data))
         if state == .handshaking {
             advanceHandshake(context: context)
         }
@@ -253,21 +245,12 @@ public final class TLSServerHandler: ChannelDuplexHandler {
 
     /// Sends whatever ciphertext OpenSSL produced, completing the plaintext writes it carries.
     private func flushCiphertext(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        guard let writeBIO else {
-            promise?.succeed()
-            return
-        }
-        let pending = Int(BIO_ctrl_pending(writeBIO))
         let promises = unflushedPromises
         unflushedPromises.removeAll(keepingCapacity: true)
-        guard pending > 0 else {
+        guard let ciphertext, ciphertext.hasOutbound else {
             promises.forEach { $0.succeed() }
             promise?.succeed()
             return
-        }
-        var buffer = context.channel.allocator.buffer(capacity: pending)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { bytes in
-            Int(max(0, BIO_read(writeBIO, bytes.baseAddress, Int32(pending))))
         }
         var combined = promise
         if !promises.isEmpty {
@@ -279,7 +262,13 @@ public final class TLSServerHandler: ChannelDuplexHandler {
             }
             combined = all
         }
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: combined)
+        ciphertext.takeOutbound { buffer, isLast in
+            if isLast {
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: combined)
+            } else {
+                context.write(wrapOutboundOut(buffer), promise: nil)
+            }
+        }
     }
 
     private func startHandshakeTimer(context: ChannelHandlerContext) {
