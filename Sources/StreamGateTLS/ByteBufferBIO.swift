@@ -7,15 +7,17 @@ import NIOCore
 /// freed first). With OpenSSL's memory BIOs each byte was copied twice on its way out (into the BIO, whose growth
 /// zeroes memory first, then out of it) and twice on its way in; here once each way.
 final class TLSCiphertextBuffers {
-    var inbound = ByteBuffer()
+    /// Read from the socket, not yet by OpenSSL; nil once drained, so an idle connection holds no read buffer.
+    private var inbound: ByteBuffer?
     /// The buffer OpenSSL's writes go into, and the full ones before it (in order): a buffer is never grown, since
     /// growing copies what it holds; a write that does not fit starts the next one.
     private var outbound: ByteBuffer?
     private var filled: [ByteBuffer] = []
     private let allocator: ByteBufferAllocator
 
-    /// Capacity of an outbound buffer: four full TLS records and their overhead (a flush of the HTTP/2 layer's
-    /// 64 KiB output fits in one or two).
+    /// Capacity of an outbound buffer after the first of a flush: four full TLS records and their overhead (the
+    /// rest of the HTTP/2 layer's 64 KiB output fits in it). The first is sized to its record, since most flushes
+    /// of an event stream are one small record, and a buffer the socket cannot take yet stays queued in NIO.
     private static let outboundCapacity = 4 * (16 * 1024 + 256)
 
     init(allocator: ByteBufferAllocator) {
@@ -24,13 +26,16 @@ final class TLSCiphertextBuffers {
 
     /// Feeds bytes from the socket, after any OpenSSL has not read yet.
     func receive(_ ciphertext: ByteBuffer) {
-        if inbound.readableBytes == 0 {
+        guard ciphertext.readableBytes > 0 else { return }
+        if inbound == nil {
             inbound = ciphertext
         } else {
             var more = ciphertext
-            inbound.writeBuffer(&more)
+            inbound!.writeBuffer(&more)
         }
     }
+
+    var inboundBytes: Int { inbound?.readableBytes ?? 0 }
 
     var hasOutbound: Bool { !filled.isEmpty || (outbound?.readableBytes ?? 0) > 0 }
 
@@ -48,12 +53,16 @@ final class TLSCiphertextBuffers {
     }
 
     fileprivate func read(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
-        let taken = min(count, inbound.readableBytes)
-        guard taken > 0 else { return 0 }
-        inbound.withUnsafeReadableBytes { bytes in
+        guard var buffer = inbound else { return 0 }
+        inbound = nil  // not shared while it is read from, so moving its reader index does not copy it
+        let taken = min(count, buffer.readableBytes)
+        buffer.withUnsafeReadableBytes { bytes in
             destination.copyMemory(from: bytes.baseAddress!, byteCount: taken)
         }
-        inbound.moveReaderIndex(forwardBy: taken)
+        buffer.moveReaderIndex(forwardBy: taken)
+        if buffer.readableBytes > 0 {
+            inbound = buffer
+        }
         return taken
     }
 
@@ -63,7 +72,7 @@ final class TLSCiphertextBuffers {
             outbound = nil
         }
         if outbound == nil {
-            outbound = allocator.buffer(capacity: max(source.count, Self.outboundCapacity))
+            outbound = allocator.buffer(capacity: filled.isEmpty ? source.count : max(source.count, Self.outboundCapacity))
         }
         outbound!.writeBytes(source)
     }
@@ -133,7 +142,7 @@ enum ByteBufferBIO {
             // The handler sends on its own flush; nothing is held here.
             return 1
         case BIO_CTRL_PENDING:
-            return buffers(of: bio)?.inbound.readableBytes ?? 0
+            return buffers(of: bio)?.inboundBytes ?? 0
         case BIO_CTRL_WPENDING:
             return buffers(of: bio)?.hasOutbound == true ? 1 : 0
         default:
