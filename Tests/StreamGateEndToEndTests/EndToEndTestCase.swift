@@ -6,6 +6,7 @@ import XCTest
 class EndToEndTestCase: XCTestCase {
     private var origins: [TestOrigin] = []
     private var proxies: [ProxyProcess] = []
+    private var peers: [PythonPeer] = []
 
     override func tearDown() {
         for proxy in proxies {
@@ -17,8 +18,15 @@ class EndToEndTestCase: XCTestCase {
         for origin in origins {
             origin.stop()
         }
+        for peer in peers {
+            peer.stop()
+            if (testRun?.totalFailureCount ?? 0) > 0 {
+                print(peer.transcript)
+            }
+        }
         proxies.removeAll()
         origins.removeAll()
+        peers.removeAll()
         super.tearDown()
     }
 
@@ -29,9 +37,15 @@ class EndToEndTestCase: XCTestCase {
         return origin
     }
 
-    /// A running proxy for `yaml`, stopped in tear-down.
-    func startProxy(_ yaml: String) throws -> ProxyProcess {
-        let proxy = try ProxyProcess(yaml: yaml)
+    /// Keeps `peer` (a Python origin or client) for tear-down: stopped by its PID, its transcript printed when the
+    /// test failed.
+    func track(_ peer: PythonPeer) {
+        peers.append(peer)
+    }
+
+    /// A running proxy for `yaml` (with `arguments` after `run --config FILE`), stopped in tear-down.
+    func startProxy(_ yaml: String, arguments: [String] = []) throws -> ProxyProcess {
+        let proxy = try ProxyProcess(yaml: yaml, extraArguments: arguments)
         proxies.append(proxy)
         return proxy
     }

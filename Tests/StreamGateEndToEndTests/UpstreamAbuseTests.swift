@@ -7,17 +7,9 @@ import XCTest
 /// connection, that memory stays bounded under an event that never ends, and that an event stream on another
 /// connection keeps its events.
 final class UpstreamAbuseTests: AbuseTestCase {
-    private var broken: BrokenOriginPeer?
-
-    override func tearDown() {
-        broken?.stop()
-        broken = nil
-        super.tearDown()
-    }
-
     private func startProxy() throws -> String {
         let broken = try BrokenOriginPeer()
-        self.broken = broken
+        track(broken.peer)
         let port = try startProxyWithBystander(
             routes: ["{ match: { path_prefix: /broken/ }, upstream: broken, sse: { heartbeat_interval: 0s } }"],
             upstreams: ["{ name: broken, servers: [\"127.0.0.1:\(broken.port)\"] }"]

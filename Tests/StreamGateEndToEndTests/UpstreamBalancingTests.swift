@@ -7,19 +7,9 @@ import XCTest
 /// stream while ejected (the stream that found it dead is retried on another server and never sees the failure),
 /// weights share round robin out, and an active health check takes a server out and brings it back.
 final class UpstreamBalancingTests: AdminTestCase {
-    private var origins: [EventOriginPeer] = []
-
-    override func tearDown() {
-        for origin in origins {
-            origin.stop()
-        }
-        origins.removeAll()
-        super.tearDown()
-    }
-
     private func startOrigins(_ names: [String]) throws -> [EventOriginPeer] {
         let started = try names.map { try EventOriginPeer(name: $0) }
-        origins += started
+        started.forEach { track($0.peer) }
         return started
     }
 

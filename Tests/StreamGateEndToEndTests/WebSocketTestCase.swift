@@ -2,10 +2,10 @@ import Foundation
 import StreamGateTestSupport
 import XCTest
 
-/// Base for the WebSocket end-to-end tests: Python peers (`WebSocketPeers`) and proxies with any listeners, all
-/// stopped by PID in tear-down; on failure the proxy log and every peer's output are printed.
+/// Base for the WebSocket end-to-end tests: Python peers (`WebSocketPeers`, tracked by `EndToEndTestCase`) and
+/// proxies with any listeners, all stopped by PID in tear-down; on failure the proxy log and every peer's output
+/// are printed.
 class WebSocketTestCase: EndToEndTestCase {
-    private var peers: [PythonPeer] = []
     private var webSocketProxies: [ProxyProcess] = []
     private var directories: [TemporaryDirectory] = []
 
@@ -22,14 +22,7 @@ class WebSocketTestCase: EndToEndTestCase {
                 print("--- streamgate log (exit \(result.exitCode)) ---\n\(result.stderr)")
             }
         }
-        for peer in peers {
-            peer.stop()
-            if failed {
-                print(peer.transcript)
-            }
-        }
         webSocketProxies.removeAll()
-        peers.removeAll()
         directories.removeAll()
         super.tearDown()
     }
@@ -43,28 +36,28 @@ class WebSocketTestCase: EndToEndTestCase {
             arguments += ["--page", "\(path)=page\(index).html"]
         }
         let server = try WebSocketPeers.startServer(.echoServer, arguments, files: files)
-        peers.append(server.peer)
+        track(server.peer)
         return server
     }
 
     /// The hand-framing upstream that reports every frame, stopped in tear-down.
     func startRawUpstream() throws -> (peer: PythonPeer, port: Int) {
         let server = try WebSocketPeers.startServer(.rawUpstream)
-        peers.append(server.peer)
+        track(server.peer)
         return server
     }
 
     /// Runs a client script to its end (at most `timeout` seconds); its output is printed if the test fails.
     func runClient(_ script: WebSocketPeers.Script, _ arguments: [String], timeout: TimeInterval) throws -> PythonPeer {
         let client = try WebSocketPeers.run(script, arguments, timeout: timeout)
-        peers.append(client)
+        track(client)
         return client
     }
 
     /// Starts a client script and returns at once; stopped in tear-down.
     func startClient(_ script: WebSocketPeers.Script, _ arguments: [String]) throws -> PythonPeer {
         let client = try WebSocketPeers.start(script, arguments)
-        peers.append(client)
+        track(client)
         return client
     }
 

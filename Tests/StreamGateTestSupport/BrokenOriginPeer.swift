@@ -20,24 +20,12 @@ public final class BrokenOriginPeer: @unchecked Sendable {
 
     /// Starts the origin and waits up to 10 s for its port.
     public init() throws {
-        let directory = try TemporaryDirectory(prefix: "streamgate-broken-origin")
-        let script = try directory.write(Self.source, to: "broken_origin.py")
-        let peer = try PythonPeer(script: script, arguments: [], directory: directory)
-        guard let port = peer.waitForEvent("listening", timeout: 10)?.int("port") else {
-            peer.stop()
-            throw TestSupportError("broken_origin.py did not report its port\n\(peer.transcript)")
-        }
-        self.port = port
-        self.peer = peer
+        (peer, port) = try PythonPeer.startServer(source: Self.source, fileName: "broken_origin.py")
     }
 
     /// The paths requested so far, in order.
     public var requestedPaths: [String] {
         peer.events.named("request").compactMap { $0["path"] }
-    }
-
-    public func stop() {
-        peer.stop(timeout: 1)
     }
 
     static let source = #"""
@@ -48,12 +36,6 @@ public final class BrokenOriginPeer: @unchecked Sendable {
         import struct
         import time
         from urllib.parse import urlsplit, parse_qs
-
-
-        def emit(event, **fields):
-            record = {"event": event, "time": time.time()}
-            record.update({key: str(value) for key, value in fields.items()})
-            print(json.dumps(record), flush=True)
 
 
         async def serve(reader, writer):
@@ -123,13 +105,6 @@ public final class BrokenOriginPeer: @unchecked Sendable {
             return True
 
 
-        async def main():
-            server = await asyncio.start_server(serve, "127.0.0.1", 0)
-            emit("listening", port=server.sockets[0].getsockname()[1])
-            async with server:
-                await server.serve_forever()
-
-
-        asyncio.run(main())
+        asyncio.run(serve_tcp(serve))
         """#
 }

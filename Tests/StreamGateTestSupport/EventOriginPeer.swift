@@ -15,13 +15,9 @@ public final class EventOriginPeer: @unchecked Sendable {
 
     /// Starts the origin and waits up to 10 s for its port.
     public init(name: String) throws {
-        let directory = try TemporaryDirectory(prefix: "streamgate-origin")
-        let script = try directory.write(Self.source, to: "event_origin.py")
-        let peer = try PythonPeer(script: script, arguments: [name], directory: directory)
-        guard let port = peer.waitForEvent("listening", timeout: 10)?.int("port") else {
-            peer.stop()
-            throw TestSupportError("event_origin.py \(name) did not report its port\n\(peer.transcript)")
-        }
+        let (peer, port) = try PythonPeer.startServer(
+            source: Self.source, fileName: "event_origin.py", arguments: [name], timeout: 10
+        )
         self.name = name
         self.port = port
         self.peer = peer
@@ -46,12 +42,7 @@ public final class EventOriginPeer: @unchecked Sendable {
 
     /// SIGKILL by PID: the origin dies as a crashed server does, its connections reset, its port refusing.
     public func kill() {
-        ProcessSignal.forceKill(peer.processIdentifier)
-        _ = peer.waitForExit(timeout: 5)
-    }
-
-    public func stop() {
-        peer.stop(timeout: 1)
+        peer.kill()
     }
 
     static let source = #"""
@@ -63,12 +54,6 @@ public final class EventOriginPeer: @unchecked Sendable {
 
         NAME = sys.argv[1]
         state = {"health": 200, "open": 0}
-
-
-        def emit(event, **fields):
-            record = {"event": event, "time": time.time()}
-            record.update({key: str(value) for key, value in fields.items()})
-            print(json.dumps(record), flush=True)
 
 
         def response(status, body, content_type="text/plain"):
@@ -123,13 +108,6 @@ public final class EventOriginPeer: @unchecked Sendable {
                 writer.close()
 
 
-        async def main():
-            server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-            emit("listening", port=server.sockets[0].getsockname()[1])
-            async with server:
-                await server.serve_forever()
-
-
-        asyncio.run(main())
+        asyncio.run(serve_tcp(handle, backlog=1024))
         """#
 }

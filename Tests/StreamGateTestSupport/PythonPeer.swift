@@ -37,6 +37,54 @@ public final class PythonPeer: @unchecked Sendable {
         try process.run()
     }
 
+    /// Writes `serverPrelude` and `source` as `fileName` into a new temporary directory, starts it with `arguments`,
+    /// and waits up to `timeout` seconds for its `listening` event; the running peer and the port that event names.
+    public static func startServer(
+        source: String,
+        fileName: String,
+        arguments: [String] = [],
+        timeout: TimeInterval = 10
+    ) throws -> (peer: PythonPeer, port: Int) {
+        let directory = try TemporaryDirectory(prefix: "streamgate-\(fileName)")
+        let script = try directory.write(serverPrelude + "\n\n" + source, to: fileName)
+        let peer = try PythonPeer(script: script, arguments: arguments, directory: directory)
+        return (peer, try peer.listeningPort(timeout: timeout))
+    }
+
+    /// The port of the script's `listening` event, waiting up to `timeout` seconds for it; without one the peer is
+    /// stopped and the error carries its transcript.
+    public func listeningPort(timeout: TimeInterval) throws -> Int {
+        guard let port = waitForEvent("listening", timeout: timeout)?.int("port") else {
+            stop()
+            throw TestSupportError("\(name) did not report its port within \(timeout)s\n\(transcript)")
+        }
+        return port
+    }
+
+    /// What every origin script started by `startServer` can call: `emit(event, **fields)` prints one event line,
+    /// `serve_tcp(handler, **options)` serves an asyncio stream handler on a free 127.0.0.1 port and announces it
+    /// as `listening`.
+    static let serverPrelude = #"""
+        import asyncio
+        import json
+        import time
+
+
+        def emit(event, **fields):
+            """Prints one event as a JSON object on one line, every value a string."""
+            record = {"event": event, "time": str(time.time())}
+            record.update({key: str(value) for key, value in fields.items()})
+            print(json.dumps(record), flush=True)
+
+
+        async def serve_tcp(handler, **options):
+            """Serves `handler` on a free 127.0.0.1 port, announced as `listening`, until the process is stopped."""
+            server = await asyncio.start_server(handler, "127.0.0.1", 0, **options)
+            emit("listening", port=server.sockets[0].getsockname()[1])
+            async with server:
+                await server.serve_forever()
+        """#
+
     /// `$STREAMGATE_PYTHON`, or `python3` from `PATH`.
     static func interpreter() throws -> URL {
         if let explicit = ProcessInfo.processInfo.environment["STREAMGATE_PYTHON"], !explicit.isEmpty {
@@ -85,6 +133,13 @@ public final class PythonPeer: @unchecked Sendable {
         guard Wait.until(timeout: timeout, interval: 0.02, { !process.isRunning }) else { return nil }
         process.waitUntilExit()
         return process.shellExitCode
+    }
+
+    /// SIGKILL by PID, then up to 5 s for the exit: the peer dies as a crashed server does, its connections reset,
+    /// its port refusing.
+    public func kill() {
+        ProcessSignal.forceKill(process.processIdentifier)
+        _ = waitForExit(timeout: 5)
     }
 
     /// SIGTERM by PID, up to `timeout` seconds to exit, then SIGKILL. Safe to call twice.

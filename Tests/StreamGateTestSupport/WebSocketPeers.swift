@@ -52,11 +52,7 @@ public enum WebSocketPeers {
         timeout: TimeInterval = 10
     ) throws -> (peer: PythonPeer, port: Int) {
         let peer = try start(script, arguments, files: files)
-        guard let port = peer.waitForEvent("listening", timeout: timeout)?.int("port") else {
-            peer.stop()
-            throw TestSupportError("\(script.rawValue) did not report its port within \(timeout)s\n\(peer.transcript)")
-        }
-        return (peer, port)
+        return (peer, try peer.listeningPort(timeout: timeout))
     }
 
     /// Runs a client script to its end, killed by PID after `timeout` seconds; the finished peer.
