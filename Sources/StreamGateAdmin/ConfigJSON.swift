@@ -58,6 +58,8 @@ enum ConfigJSON {
                     "idle_connection_timeout": upstream.idleConnectionTimeout.configText,
                     "weights": upstream.weights,
                     "balance": upstream.balance.rawValue,
+                    "protocol": upstream.protocol.rawValue,
+                    "max_streams_per_connection": upstream.maxStreamsPerConnection,
                     "max_fails": upstream.passiveHealth.maxFails,
                     "fail_window": upstream.passiveHealth.failWindow.configText,
                     "eject_for": upstream.passiveHealth.ejectFor.configText,

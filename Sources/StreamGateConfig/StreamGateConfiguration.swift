@@ -322,6 +322,12 @@ public struct UpstreamConfig: Sendable, Equatable {
     /// The weight of each server in `servers`, same order (1 unless configured).
     public var weights: [Int]
     public var balance: BalancePolicy
+    /// What StreamGate speaks to the servers: one HTTP/1.1 connection per stream, or HTTP/2 over cleartext with
+    /// many streams on one connection.
+    public var `protocol`: UpstreamProtocol
+    /// With `h2c`: streams one connection carries before another is opened (fewer when the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS says so).
+    public var maxStreamsPerConnection: Int
     /// How long a TCP connect to one server may take before the stream gets a 504.
     public var connectTimeout: Duration
     /// Idle keep-alive connections kept per server and event loop.
@@ -336,6 +342,8 @@ public struct UpstreamConfig: Sendable, Equatable {
         servers: [HostPort],
         weights: [Int]? = nil,
         balance: BalancePolicy = .roundRobin,
+        protocol: UpstreamProtocol = .http1,
+        maxStreamsPerConnection: Int = 100,
         connectTimeout: Duration = .seconds(5),
         maxIdleConnections: Int = 32,
         idleConnectionTimeout: Duration = .seconds(60),
@@ -346,12 +354,23 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.servers = servers
         self.weights = weights ?? Array(repeating: 1, count: servers.count)
         self.balance = balance
+        self.protocol = `protocol`
+        self.maxStreamsPerConnection = maxStreamsPerConnection
         self.connectTimeout = connectTimeout
         self.maxIdleConnections = maxIdleConnections
         self.idleConnectionTimeout = idleConnectionTimeout
         self.passiveHealth = passiveHealth
         self.healthCheck = healthCheck
     }
+}
+
+/// The protocol of the connections to an upstream's servers.
+public enum UpstreamProtocol: String, Sendable, CaseIterable {
+    /// HTTP/1.1, one connection per stream in flight, idle ones pooled.
+    case http1
+    /// HTTP/2 with prior knowledge over cleartext TCP (RFC 9113 section 3.3): streams of many clients share a
+    /// connection per event loop and server.
+    case h2c
 }
 
 /// How a new stream picks the server of its upstream, among the servers not ejected.

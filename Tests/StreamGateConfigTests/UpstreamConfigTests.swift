@@ -24,6 +24,17 @@ final class UpstreamConfigTests: XCTestCase {
         XCTAssertEqual(upstream.balance, .roundRobin)
         XCTAssertEqual(upstream.passiveHealth, PassiveHealthConfig(maxFails: 1, failWindow: .seconds(10), ejectFor: .seconds(10)))
         XCTAssertNil(upstream.healthCheck)
+        XCTAssertEqual(upstream.protocol, .http1)
+        XCTAssertEqual(upstream.maxStreamsPerConnection, 100)
+    }
+
+    func testMultiplexedProtocolKeys() throws {
+        let upstream = try XCTUnwrap(
+            try load("{ name: app, servers: [127.0.0.1:3000], protocol: h2c, max_streams_per_connection: 250 }")
+        )
+        XCTAssertEqual(upstream.protocol, .h2c)
+        XCTAssertEqual(upstream.maxStreamsPerConnection, 250)
+        XCTAssertEqual(try load("{ name: app, servers: [127.0.0.1:3000], protocol: http1 }")?.protocol, .http1)
     }
 
     func testEveryKey() throws {
@@ -69,6 +80,10 @@ final class UpstreamConfigTests: XCTestCase {
             ("{ name: app, \(server), health_check: { fall: 0 } }", "upstreams[0].health_check.fall", "must be in 1...100 (got 0)"),
             ("{ name: app, \(server), health_check: { rise: 101 } }", "upstreams[0].health_check.rise", "must be in 1...100 (got 101)"),
             ("{ name: app, \(server), health_check: { method: HEAD } }", "upstreams[0].health_check.method", "unknown key (expected one of: path, interval, timeout, fall, rise)"),
+            ("{ name: app, \(server), protocol: http3 }", "upstreams[0].protocol", "invalid value \"http3\" (expected one of: http1, h2c)"),
+            ("{ name: app, \(server), protocol: [h2c] }", "upstreams[0].protocol", "expected"),
+            ("{ name: app, \(server), protocol: h2c, max_streams_per_connection: 0 }", "upstreams[0].max_streams_per_connection", "must be in 1...10000 (got 0)"),
+            ("{ name: app, \(server), max_streams_per_connection: many }", "upstreams[0].max_streams_per_connection", "expected an integer"),
             ("{ name: app, \(server), health_check: yes }", "upstreams[0].health_check", "expected a mapping"),
         ] {
             XCTAssertThrowsError(try load(upstream), key) { error in

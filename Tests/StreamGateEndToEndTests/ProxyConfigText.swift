@@ -49,12 +49,13 @@ enum ProxyConfigText {
         var certificates: [SNICertificate] = []
     }
 
-    /// `listeners` (default: `plain`), upstream `app` with `servers` on 127.0.0.1, and `routes` (default: everything
-    /// to `app`).
+    /// `listeners` (default: `plain`), upstream `app` with `servers` on 127.0.0.1 and the `upstreamKeys` lines (e.g.
+    /// `protocol: h2c`), and `routes` (default: everything to `app`).
     static func yaml(
         upstreamPorts: [Int],
         routes: [Route] = [Route("/")],
-        listeners: [Listener] = [.plain]
+        listeners: [Listener] = [.plain],
+        upstreamKeys: [String] = []
     ) -> String {
         let servers = upstreamPorts.map { "127.0.0.1:\($0)" }.joined(separator: ", ")
         var text = "version: 1\nlisteners:\n" + listeners.map(listenerText).joined()
@@ -63,9 +64,12 @@ enum ProxyConfigText {
               - name: app
                 servers: [\(servers)]
                 connect_timeout: 2s
-            routes:
 
             """
+        for key in upstreamKeys {
+            text += "    \(key)\n"
+        }
+        text += "routes:\n"
         for route in routes {
             text += "  - match: { path_prefix: \(route.pathPrefix) }\n"
             text += "    upstream: app\n"

@@ -43,6 +43,8 @@ public struct ConfigSummary {
             }
             lines.append(
                 "  \(upstream.name)  [\(servers)]  balance=\(upstream.balance.rawValue)"
+                    + " protocol=\(upstream.protocol.rawValue)"
+                    + (upstream.protocol == .h2c ? " max_streams_per_connection=\(upstream.maxStreamsPerConnection)" : "")
                     + " connect_timeout=\(upstream.connectTimeout.configText)"
                     + " max_idle_connections=\(upstream.maxIdleConnections)"
                     + " idle_connection_timeout=\(upstream.idleConnectionTimeout.configText)"

@@ -163,6 +163,8 @@ struct RawAccessLog: RawSection {
 struct RawUpstream: RawSection {
     enum Key: String, CodingKey, CaseIterable {
         case name, servers, balance
+        case `protocol`
+        case maxStreamsPerConnection = "max_streams_per_connection"
         case connectTimeout = "connect_timeout"
         case maxIdleConnections = "max_idle_connections"
         case idleConnectionTimeout = "idle_connection_timeout"
@@ -175,6 +177,8 @@ struct RawUpstream: RawSection {
     var name: String?
     var servers: RawList<RawServer>?
     var balance: String?
+    var `protocol`: String?
+    var maxStreamsPerConnection: Int?
     var connectTimeout: String?
     var maxIdleConnections: Int?
     var idleConnectionTimeout: String?
@@ -188,6 +192,8 @@ struct RawUpstream: RawSection {
         name = reader.value(.name)
         servers = reader.value(.servers)
         balance = reader.value(.balance)
+        `protocol` = reader.value(.protocol)
+        maxStreamsPerConnection = reader.value(.maxStreamsPerConnection)
         connectTimeout = reader.value(.connectTimeout)
         maxIdleConnections = reader.value(.maxIdleConnections)
         idleConnectionTimeout = reader.value(.idleConnectionTimeout)

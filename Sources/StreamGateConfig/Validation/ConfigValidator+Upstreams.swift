@@ -3,6 +3,8 @@ extension ConfigValidator {
     static let serverPorts = 1...65_535
     /// Weights as nginx allows them; a weight is a share, not a count.
     static let serverWeights = 1...1_000
+    /// Streams per HTTP/2 upstream connection: at least one, and no more than a stream-id space would use well.
+    static let streamsPerConnection = 1...10_000
 
     mutating func validateUpstreams(_ raw: RawList<RawUpstream>?, at path: ConfigKeyPath) -> [UpstreamConfig] {
         var upstreams: [UpstreamConfig] = []
@@ -37,12 +39,20 @@ extension ConfigValidator {
                 default: defaults.idleConnectionTimeout
             )
             let balance = choice(upstream.balance, at: itemPath.appending("balance"), default: defaults.balance)
+            let upstreamProtocol = choice(upstream.protocol, at: itemPath.appending("protocol"), default: defaults.protocol)
+            let maxStreams = integer(
+                upstream.maxStreamsPerConnection,
+                at: itemPath.appending("max_streams_per_connection"),
+                in: Self.streamsPerConnection,
+                default: defaults.maxStreamsPerConnection
+            )
             let passive = validatePassiveHealth(upstream, at: itemPath)
             var healthCheck: HealthCheckConfig?? = .some(nil)
             if let raw = upstream.healthCheck {
                 healthCheck = validateHealthCheck(raw, at: itemPath.appending("health_check")).map { .some($0) }
             }
-            if let name, let servers, let connectTimeout, let maxIdle, let idleTimeout, let balance, let passive,
+            if let name, let servers, let connectTimeout, let maxIdle, let idleTimeout, let balance, let upstreamProtocol,
+                let maxStreams, let passive,
                 let healthCheck
             {
                 upstreams.append(
@@ -51,6 +61,8 @@ extension ConfigValidator {
                         servers: servers.map(\.address),
                         weights: servers.map(\.weight),
                         balance: balance,
+                        protocol: upstreamProtocol,
+                        maxStreamsPerConnection: maxStreams,
                         connectTimeout: connectTimeout,
                         maxIdleConnections: maxIdle,
                         idleConnectionTimeout: idleTimeout,
