@@ -25,7 +25,7 @@ final class HTTP2AdmissionTests: XCTestCase {
         func streamClosed(_ streamID: Int32, errorCode: UInt32) {
             if errorCode != 0 { resets[streamID] = errorCode }
         }
-        func receivedGoaway(errorCode: UInt32) { goaway = errorCode }
+        func receivedGoaway(errorCode: UInt32, lastStreamID: Int32) { goaway = errorCode }
     }
 
     private var downstream: EmbeddedDownstream!

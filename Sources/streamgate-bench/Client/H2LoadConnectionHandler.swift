@@ -162,7 +162,7 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, HTTP
         stats.noteFailure("RST_STREAM \(errorCode)")
     }
 
-    func receivedGoaway(errorCode: UInt32) {
+    func receivedGoaway(errorCode: UInt32, lastStreamID: Int32) {
         if !closing {
             stats.noteFailure("GOAWAY \(errorCode)")
         }
