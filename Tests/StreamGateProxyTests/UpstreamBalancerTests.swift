@@ -30,8 +30,8 @@ final class UpstreamBalancerTests: XCTestCase {
     func testALeaseOnAGroupWithoutServersFailsAtOnce() throws {
         let loop = EmbeddedEventLoop()
         let lease = UpstreamLease(group: try group(0), pool: UpstreamConnectionPool(eventLoop: loop))
-        var outcome: Result<UpstreamConnection, UpstreamLeaseFailure>?
-        lease.acquire(connectFailed: { _ in true }) { outcome = $0 }
+        var outcome: Result<any UpstreamExchange, UpstreamLeaseFailure>?
+        lease.acquire(forUpgrade: false, connectFailed: { _ in true }) { outcome = $0 }
         guard case .failure(let failure) = outcome else {
             return XCTFail("the lease did not fail: \(String(describing: outcome))")
         }

@@ -26,7 +26,7 @@ extension ProxyStream {
         switch ending {
         case .respondLocally(let status, let reason):
             logger.warning("\(status.code) \(status.reasonPhrase): \(reason)")
-            let allocator = upstream?.channel.allocator ?? ByteBufferAllocator()
+            let allocator = upstream?.allocator ?? ByteBufferAllocator()
             LocalResponse.send(status: status, reason: reason, to: downstream, allocator: allocator)
         case .endCleanly(let head, let body, let reason):
             logger.info("event stream ended: \(reason)")
@@ -79,7 +79,7 @@ extension ProxyStream {
             config: route.config.websocket,
             eventLoop: eventLoop,
             clock: clock,
-            allocator: upstream.channel.allocator,
+            allocator: upstream.allocator,
             identity: WebSocketTunnel.Identity(
                 connection: connection,
                 streamID: streamID,

@@ -21,7 +21,7 @@ final class ProxyStream {
     /// The Host the client sent, for the admin view and the access log.
     let host: String?
     var downstream: (any DownstreamResponder)?
-    var upstream: UpstreamConnection?
+    var upstream: (any UpstreamExchange)?
     var timer = DeadlineTimer()
     /// The upstream's trailer fields that pass to the client, set when its response ends.
     var responseTrailers: HTTPHeaders?
@@ -95,7 +95,7 @@ final class ProxyStream {
     func downstreamBecameWritable() {
         guard machine.isStreaming, downstream?.canTakeResponseBody ?? false else { return }
         machine.downstreamUnblocked()
-        upstream?.handler.resumeReading()
+        upstream?.resumeReading()
     }
 
     /// The client went away or reset the stream.
@@ -131,7 +131,7 @@ final class ProxyStream {
                 upstream.write(.end(nil))
             }
             upstream.flush()
-            if upstream.channel.isWritable {
+            if upstream.isWritable {
                 downstream?.resumeRequestBody()
             }
         case .pauseRequestBody:
@@ -139,7 +139,7 @@ final class ProxyStream {
         case .forwardRequestBody(let buffer):
             guard let upstream else { break }
             upstream.write(.body(.byteBuffer(buffer)))
-            if !upstream.channel.isWritable {
+            if !upstream.isWritable {
                 // Pause before flushing: the flush may make the channel writable again at once, and that resume
                 // must not be overtaken by this pause.
                 downstream?.pauseRequestBody()
@@ -155,7 +155,7 @@ final class ProxyStream {
             if let body {
                 downstream.sendResponseBody(body)
                 if !downstream.canTakeResponseBody {
-                    upstream?.handler.pauseReading()
+                    upstream?.pauseReading()
                     machine.downstreamBlocked(now: clock.now())
                 }
             }
@@ -177,7 +177,7 @@ final class ProxyStream {
     }
 
     private func leaseUpstream() {
-        lease.acquire(connectFailed: { [self] failure in
+        lease.acquire(forUpgrade: machine.isWebSocket, connectFailed: { [self] failure in
             connection?.upstreamConnectFailed(upstream: route.upstream.name, server: failure.address)
             guard machine.isConnecting else { return false }
             logger.warning("\(failure.description); trying another server")
@@ -190,7 +190,7 @@ final class ProxyStream {
                     return
                 }
                 upstream = connection
-                connection.handler.delegate = self
+                connection.delegate = self
                 perform(machine.upstreamLeased(now: clock.now()))
             case .failure(let failure):
                 perform(machine.upstreamUnavailable(failure))
@@ -278,7 +278,7 @@ extension ProxyStream: UpstreamResponseDelegate {
 
     func upstreamFailed(_ error: any Error) {
         let awaitingHead = machine.isAwaitingHead
-        let action = machine.upstreamFailed(error, connectionWasReused: upstream?.isReused ?? false)
+        let action = machine.upstreamFailed(error, connectionWasReused: upstream?.isRetrySafe ?? false)
         // A fresh connection that fails before the head counts against the server; a pooled one the server closed
         // as it was leased is retried and does not.
         if awaitingHead, case .finish = action, let upstream {

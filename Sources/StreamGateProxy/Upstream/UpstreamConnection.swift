@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// One HTTP/1.1 connection to one upstream server, used by one stream at a time.
-final class UpstreamConnection {
+final class UpstreamConnection: UpstreamExchange {
     let channel: any Channel
     let handler: UpstreamHTTP1Handler
     /// Index into the group's `addresses`.
@@ -21,6 +21,23 @@ final class UpstreamConnection {
     }
 
     var isActive: Bool { channel.isActive }
+
+    var delegate: (any UpstreamResponseDelegate)? {
+        get { handler.delegate }
+        set { handler.delegate = newValue }
+    }
+
+    var isRetrySafe: Bool { isReused }
+    var isWritable: Bool { channel.isWritable }
+    var allocator: ByteBufferAllocator { channel.allocator }
+
+    func pauseReading() {
+        handler.pauseReading()
+    }
+
+    func resumeReading() {
+        handler.resumeReading()
+    }
 
     func markReused() {
         isReused = true
@@ -42,10 +59,6 @@ final class UpstreamConnection {
 
     func write(_ part: HTTPClientRequestPart) {
         channel.write(part, promise: nil)
-    }
-
-    func writeAndFlush(_ part: HTTPClientRequestPart) {
-        channel.writeAndFlush(part, promise: nil)
     }
 
     func flush() {

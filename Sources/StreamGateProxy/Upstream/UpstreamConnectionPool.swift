@@ -3,10 +3,13 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The upstream connections of one event loop: idle keep-alive connections per upstream server, the balancer's
-/// state for this loop, and the connector for new ones. Used only on its event loop, so it needs no locks.
+/// The upstream connections of one event loop: idle keep-alive HTTP/1.1 connections per upstream server, the
+/// shared HTTP/2 ones (`multiplexed`), the balancer's state for this loop, and the connector for new HTTP/1.1
+/// connections. Used only on its event loop, so it needs no locks.
 final class UpstreamConnectionPool {
     private let eventLoop: any EventLoop
+    /// The `h2c` upstreams' connections.
+    let multiplexed: MultiplexedUpstreamConnections
     private var idle: [PoolKey: [UpstreamConnection]] = [:]
     private var balancer = UpstreamBalancer()
     private var expiryTask: Scheduled<Void>?
@@ -21,6 +24,7 @@ final class UpstreamConnectionPool {
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+        self.multiplexed = MultiplexedUpstreamConnections(eventLoop: eventLoop)
     }
 
     /// How big each upstream read buffer is. NIO keeps the last read buffer of every channel for reuse, so an idle
@@ -97,6 +101,7 @@ final class UpstreamConnectionPool {
 
     /// Closes every idle connection (shutdown).
     func closeAll() {
+        multiplexed.closeAll()
         let all = idle.values.flatMap { $0 }
         idle.removeAll()
         expiryTask?.cancel()

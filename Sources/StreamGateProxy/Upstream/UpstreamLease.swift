@@ -7,27 +7,31 @@ import NIOPosix
 /// How one stream gets its upstream connection and gives it back: chooses the server of the route's upstream
 /// (its `balance`, among the servers not ejected or down), takes an idle pooled connection to it or connects, and
 /// when a connect fails (nothing was sent yet) records the failure for passive health and tries once more on
-/// another server. The stream counts as in flight to its server from the choice until the connection goes back to
-/// the pool or is closed. On the stream's loop.
+/// another server. With an `h2c` upstream the stream gets a stream of a shared HTTP/2 connection instead (a
+/// WebSocket upgrade still gets an HTTP/1.1 connection of its own). The stream counts as in flight to its server
+/// from the choice until the connection goes back to the pool or is closed. On the stream's loop.
 struct UpstreamLease {
     let group: UpstreamGroup
     let pool: UpstreamConnectionPool
 
     /// Gets a connection for one stream; `completion` runs on the pool's loop, at once for a pooled connection.
-    /// `connectFailed` hears of each failed connect first; it answers whether another server may be tried (false
-    /// when the stream no longer wants one).
+    /// `forUpgrade` asks for an HTTP/1.1 connection whatever the upstream's protocol. `connectFailed` hears of
+    /// each failed connect first; it answers whether another server may be tried (false when the stream no
+    /// longer wants one).
     func acquire(
+        forUpgrade: Bool = false,
         connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
-        _ completion: @escaping (Result<UpstreamConnection, UpstreamLeaseFailure>) -> Void
+        _ completion: @escaping (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
     ) {
-        attempt(after: nil, connectFailed: connectFailed, completion)
+        attempt(multiplexed: group.config.protocol == .h2c && !forUpgrade, after: nil, connectFailed: connectFailed, completion)
     }
 
     /// One try; `earlier` is the server and failure of the try before (then this is the retry, and the last).
     private func attempt(
+        multiplexed: Bool,
         after earlier: (server: Int, failure: UpstreamLeaseFailure)?,
         connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
-        _ completion: @escaping (Result<UpstreamConnection, UpstreamLeaseFailure>) -> Void
+        _ completion: @escaping (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
     ) {
         guard let index = pool.chooseServer(of: group, excluding: earlier?.server) else {
             // The balancer falls back to every server when all are down, so only an empty group gets here; the
@@ -37,25 +41,35 @@ struct UpstreamLease {
         }
         let server = group.servers[index]
         server.streamStarted()
-        if let idle = pool.takeIdle(group: group, server: index) {
+        let exchange: EventLoopFuture<any UpstreamExchange>
+        if multiplexed {
+            exchange = pool.multiplexed.openStream(group: group, server: index).map { stream in
+                stream.carryStream(of: server)
+                return stream
+            }
+        } else if let idle = pool.takeIdle(group: group, server: index) {
             idle.carryStream(of: server)
             completion(.success(idle))
             return
+        } else {
+            exchange = pool.connect(group: group, server: index).map { connection in
+                connection.carryStream(of: server)
+                return connection
+            }
         }
         let address = group.addressTexts[index]
         let group = self.group
-        pool.connect(group: group, server: index).assumeIsolated().whenComplete { result in
+        exchange.assumeIsolated().whenComplete { result in
             switch result {
-            case .success(let connection):
-                connection.carryStream(of: server)
-                completion(.success(connection))
+            case .success(let exchange):
+                completion(.success(exchange))
             case .failure(let error):
                 server.streamEnded()
                 let failure = UpstreamLeaseFailure(connecting: address, error: error)
                 server.recordFailure(failure.description, policy: group.config.passiveHealth)
                 let mayRetry = connectFailed(failure)
                 if earlier == nil, mayRetry, group.servers.count > 1 {
-                    attempt(after: (index, failure), connectFailed: connectFailed, completion)
+                    attempt(multiplexed: multiplexed, after: (index, failure), connectFailed: connectFailed, completion)
                 } else {
                     completion(.failure(failure))
                 }
@@ -63,18 +77,23 @@ struct UpstreamLease {
         }
     }
 
-    /// Takes back a connection whose response ended cleanly and whose request was fully sent.
-    func release(_ connection: UpstreamConnection) {
-        pool.release(connection, group: group)
+    /// Takes back an exchange whose response ended cleanly and whose request was fully sent: an HTTP/1.1
+    /// connection goes back to the pool, an HTTP/2 stream is let go (its connection stays with the others).
+    func release(_ exchange: any UpstreamExchange) {
+        if let connection = exchange as? UpstreamConnection {
+            pool.release(connection, group: group)
+        } else {
+            exchange.close()
+        }
     }
 
-    /// The `ip:port` a connection of this lease goes to.
-    func address(of connection: UpstreamConnection) -> String {
-        group.addressTexts[connection.serverIndex]
+    /// The `ip:port` an exchange of this lease goes to.
+    func address(of exchange: any UpstreamExchange) -> String {
+        group.addressTexts[exchange.serverIndex]
     }
 
     /// A response head arrived on `connection`, or it failed before one (`failure` says how): passive health.
-    func record(_ connection: UpstreamConnection, failure: String?) {
+    func record(_ connection: any UpstreamExchange, failure: String?) {
         guard let server = connection.server else { return }
         if let failure {
             server.recordFailure(failure, policy: group.config.passiveHealth)

@@ -1,0 +1,77 @@
+import Foundation
+import StreamGateTestSupport
+import XCTest
+
+/// How streams on an `h2c` upstream connection end, against a scripted HTTP/2 origin: an upstream RST_STREAM cuts
+/// only its client stream (the others on the connection go on), a client that goes away resets its upstream stream
+/// with CANCEL, a graceful GOAWAY lets the open streams finish while new ones go to a fresh connection, and a
+/// REFUSED_STREAM (the server never processed it) is retried. StreamGate runs on one event loop (`--threads 1`).
+final class UpstreamHTTP2StreamEndTests: EndToEndTestCase {
+    private func startOriginAndProxy() throws -> (origin: ScriptedHTTP2Origin, base: String) {
+        let origin = try ScriptedHTTP2Origin()
+        track(origin.peer)
+        let proxy = try startProxy(
+            ProxyConfigText.yaml(upstreamPorts: [origin.port], upstreamKeys: ["protocol: h2c"]),
+            arguments: ["--threads", "1"]
+        )
+        return (origin, try proxy.baseURL())
+    }
+
+    func testUpstreamResetCutsOnlyItsClientStream() throws {
+        let (origin, base) = try startOriginAndProxy()
+        let events = try CurlStream(["-N", "--http2-prior-knowledge", "\(base)/events?count=20&interval=0.1"])
+        XCTAssertTrue(events.waitForLines(timeout: 5) { $0.contains { $0.text == "id: 2" } }, events.stderr)
+
+        for version in ["--http2-prior-knowledge", "--http1.1"] {
+            let reset = try Curl.fetch("\(base)/reset?code=2", [version, "--max-time", "5"])
+            XCTAssertEqual(reset.status, 200, version)
+            XCTAssertEqual(reset.text, ":\n\ndata: before reset\n\n", version)
+            XCTAssertNotEqual(reset.exitCode, 0, "\(version): a reset stream must not look complete")
+            XCTAssertFalse(reset.timedOut, version)
+        }
+
+        XCTAssertEqual(events.waitForExit(timeout: 10), 0, events.stderr)
+        XCTAssertEqual(events.lines.filter { $0.text.hasPrefix("id: ") }.count, 20, "the neighbouring stream was cut")
+        XCTAssertEqual(Set(origin.events("request").compactMap { $0["conn"] }), ["1"], "one upstream connection")
+        XCTAssertEqual(origin.events("reset_sent").count, 2)
+    }
+
+    func testClientThatGoesAwayCancelsItsUpstreamStream() throws {
+        let (origin, base) = try startOriginAndProxy()
+        let stream = try CurlStream(["-N", "--http1.1", "\(base)/events?count=1000&interval=0.1"])
+        XCTAssertTrue(stream.waitForLines(timeout: 5) { $0.contains { $0.text == "id: 2" } }, stream.stderr)
+        stream.kill()
+
+        let reset = origin.peer.waitForEvent("stream_reset", timeout: 5)
+        XCTAssertEqual(reset?.int("code"), 8, "expected RST_STREAM CANCEL: \(origin.peer.events)")
+        // The connection stays for the next stream.
+        XCTAssertEqual(try Curl.fetch("\(base)/hello").text, "conn 1")
+    }
+
+    func testGracefulGoawayLetsOpenStreamsFinishAndMovesNewOnes() throws {
+        let (origin, base) = try startOriginAndProxy()
+        let events = try CurlStream(["-N", "--http2-prior-knowledge", "\(base)/events?count=10&interval=0.2"])
+        XCTAssertTrue(events.waitForLines(timeout: 5) { $0.contains { $0.text == "id: 1" } }, events.stderr)
+
+        XCTAssertEqual(try Curl.fetch("\(base)/goaway").text, "goaway sent")
+        XCTAssertNotNil(origin.peer.waitForEvent("goaway_sent", timeout: 5))
+        for _ in 1...3 {
+            XCTAssertEqual(try Curl.fetch("\(base)/hello", ["--http2-prior-knowledge"]).text, "conn 2")
+        }
+
+        XCTAssertEqual(events.waitForExit(timeout: 10), 0, events.stderr)
+        let data = events.lines.map(\.text).filter { $0.hasPrefix("data: ") }
+        XCTAssertEqual(data, (1...10).map { "data: conn 1 event \($0)" })
+        XCTAssertNotNil(origin.peer.waitForEvent("connection_close", timeout: 5) { $0["conn"] == "1" })
+        XCTAssertEqual(origin.events("connection_open").count, 2)
+    }
+
+    func testRefusedStreamIsRetried() throws {
+        let (origin, base) = try startOriginAndProxy()
+        let response = try Curl.fetch("\(base)/refuse-once", ["--http2-prior-knowledge"])
+        XCTAssertEqual(response.status, 200, response.stderr)
+        XCTAssertEqual(response.text, "served after a refusal")
+        XCTAssertEqual(origin.events("refused").count, 1)
+        XCTAssertEqual(origin.events("request").count, 2)
+    }
+}
