@@ -7,8 +7,6 @@ import Foundation
 /// - `GET /events?count=N&interval=S`: `text/event-stream`, `id: i` / `data: event i` every S seconds (default
 ///   0.1 s, unbounded count), then the end of the response; `stream_open` / `stream_close` (with `disconnected`);
 /// - `POST /echo`: the request body back, after `echo` with its length;
-/// - `GET /bulk?size=N`: N bytes in 16 KiB chunks, as fast as flow control lets them go (`bulk_progress` every
-///   MiB, `bulk_done`);
 /// - websocket `/ws`: every message echoed (hypercorn upgrades HTTP/1.1 only, RFC 6455);
 /// - anything else: `200`, `hello over <HTTP version>`.
 ///
@@ -127,22 +125,6 @@ public final class HypercornOrigin: @unchecked Sendable {
                 emit("stream_close", open=open_streams, disconnected=gone.is_set())
 
 
-        async def bulk(query, send):
-            size = int(query.get("size", "1048576"))
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/octet-stream"),
-                                    (b"content-length", str(size).encode())]})
-            chunk = bytes(range(256)) * 64
-            sent = 0
-            while sent < size:
-                piece = chunk[: min(len(chunk), size - sent)]
-                await send({"type": "http.response.body", "body": piece, "more_body": sent + len(piece) < size})
-                sent += len(piece)
-                if sent % (1024 * 1024) == 0:
-                    emit("bulk_progress", sent=sent)
-            emit("bulk_done", sent=sent)
-
-
         async def app(scope, receive, send):
             if scope["type"] == "lifespan":
                 await lifespan(receive, send)
@@ -157,8 +139,6 @@ public final class HypercornOrigin: @unchecked Sendable {
             path = scope["path"]
             if path == "/events":
                 await events(query, receive, send)
-            elif path == "/bulk":
-                await bulk(query, send)
             elif path == "/echo":
                 body = b""
                 while True:

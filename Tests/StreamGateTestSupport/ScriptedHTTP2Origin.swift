@@ -7,6 +7,8 @@ import Foundation
 ///
 /// - `GET /events?count=N&interval=S`: N events (`data: conn C event i`), then END_STREAM (`stream_done`);
 /// - `GET /reset?code=N&after=S`: the head and one event, then RST_STREAM with code N after S seconds (`reset_sent`);
+/// - `GET /bulk?size=N`: N bytes, each DATA frame only as the stream and connection windows allow, so `sent` in its
+///   `bulk_progress` events (every MiB) is what went on the wire; `bulk_done` at the end;
 /// - `GET /goaway`: `200 goaway sent`, then GOAWAY (NO_ERROR, last stream = this one); the open streams go on and
 ///   the connection closes after the last (`goaway_sent`);
 /// - `GET /refuse-once...`: the first request for the path is refused with REFUSED_STREAM (`refused`), later ones
@@ -41,6 +43,7 @@ public final class ScriptedHTTP2Origin: @unchecked Sendable {
                 self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
                 self.tasks = {}
                 self.going_away = False
+                self.window_opened = asyncio.Event()
 
             def flush(self):
                 data = self.h2.data_to_send()
@@ -75,6 +78,8 @@ public final class ScriptedHTTP2Origin: @unchecked Sendable {
                     self.tasks[event.stream_id] = asyncio.ensure_future(self.respond(event.stream_id, path))
                 elif isinstance(event, h2.events.DataReceived):
                     self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):
+                    self.window_opened.set()
                 elif isinstance(event, h2.events.StreamReset):
                     emit("stream_reset", conn=self.number, stream=event.stream_id, code=int(event.error_code))
                     task = self.tasks.pop(event.stream_id, None)
@@ -109,6 +114,25 @@ public final class ScriptedHTTP2Origin: @unchecked Sendable {
                         self.h2.reset_stream(stream, error_code=code)
                         self.flush()
                         emit("reset_sent", conn=self.number, stream=stream, code=code)
+                    elif name == "/bulk":
+                        size, mib = int(params.get("size", "1048576")), 1 << 20
+                        self.h2.send_headers(stream, [(":status", "200"), ("content-type", "application/octet-stream"),
+                                                      ("content-length", str(size))])
+                        self.flush()
+                        chunk, sent = bytes(range(256)) * 64, 0
+                        while sent < size:
+                            room = min(self.h2.local_flow_control_window(stream), self.h2.max_outbound_frame_size,
+                                       len(chunk), size - sent)
+                            if room <= 0:
+                                self.window_opened.clear()
+                                await self.window_opened.wait()
+                                continue
+                            self.send(stream, chunk[:room], end=sent + room == size)
+                            if (sent + room) // mib > sent // mib:
+                                emit("bulk_progress", conn=self.number, sent=sent + room)
+                            sent += room
+                            await self.writer.drain()
+                        emit("bulk_done", conn=self.number, sent=sent)
                     elif name == "/goaway":
                         self.send_headers(stream, content_type="text/plain")
                         self.send(stream, b"goaway sent", end=True)

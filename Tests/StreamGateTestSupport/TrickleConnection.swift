@@ -9,6 +9,8 @@ public final class TrickleConnection {
     private let fd: Int32
     private var closedByPeer = false
     public private(set) var received = ""
+    /// How many bytes arrived (`received` holds them decoded as UTF-8, which binary bodies do not survive).
+    public private(set) var receivedByteCount = 0
     /// When the peer closed the connection (seconds since the connection opened).
     public private(set) var closedAfter: TimeInterval?
     private let openedAt = Date()
@@ -66,6 +68,7 @@ public final class TrickleConnection {
                 closedByPeer = true
                 closedAfter = Date().timeIntervalSince(openedAt)
             } else {
+                receivedByteCount += count
                 received += String(decoding: buffer[0..<count], as: UTF8.self)
             }
         }
