@@ -27,9 +27,15 @@ protocol PeerLauncher: Sendable {
     var name: PeerName { get }
     /// Why this peer cannot run on this machine (e.g. its binary is missing), or nil.
     func unavailableReason() -> String?
+    /// How the peer talks to the origin, so it is given the origin port that speaks it.
+    var upstreamProtocol: OriginProtocol { get }
     func start(originPort: Int, workspace: Workspace, group: any EventLoopGroup) async throws -> RunningPeer
     /// The same peer, run under `wrapper` (see `PeerSettings.wrapper`); nil for a peer without a process.
     func wrapped(in wrapper: [String]) -> (any PeerLauncher)?
+}
+
+extension PeerLauncher {
+    var upstreamProtocol: OriginProtocol { .http1 }
 }
 
 /// A started peer: where the load client connects, and the process to measure (nil for "direct").

@@ -11,6 +11,8 @@ struct StreamGatePeer: PeerLauncher {
     private(set) var sseHeartbeatInterval: Duration? = nil
     /// Serve the admin endpoint on 127.0.0.1 (the admin scenario); off in every other scenario.
     private(set) var admin = false
+    /// The upstream's `protocol`: HTTP/1.1 like the other peers, or h2c (multiplexed) for the scale scenario.
+    private(set) var upstreamProtocol: OriginProtocol = .http1
 
     init(binaryPath: String, settings: PeerSettings) {
         self.binaryPath = binaryPath
@@ -22,6 +24,14 @@ struct StreamGatePeer: PeerLauncher {
     func withSSEHeartbeats(every interval: Duration) -> StreamGatePeer {
         var peer = self
         peer.sseHeartbeatInterval = interval
+        return peer
+    }
+
+    /// The same peer with `protocol: h2c` upstreams (the streams multiplexed on a few HTTP/2 connections to the
+    /// origin's h2c port), for the scale scenario.
+    func withMultiplexedUpstream() -> StreamGatePeer {
+        var peer = self
+        peer.upstreamProtocol = .h2c
         return peer
     }
 
@@ -51,6 +61,7 @@ struct StreamGatePeer: PeerLauncher {
         upstreams:
           - name: origin
             servers: [127.0.0.1:\(originPort)]
+            protocol: \(upstreamProtocol.rawValue)
             connect_timeout: 5s
         routes:
           - match: { path_prefix: / }

@@ -12,7 +12,7 @@ enum ProxyRun {
         let peer: RunningPeer
         do {
             peer = try await launcher.start(
-                originPort: origin.port,
+                originPort: origin.port(for: launcher.upstreamProtocol),
                 workspace: environment.workspace,
                 group: environment.clientGroup
             )

@@ -1,5 +1,6 @@
 /// One level of the scale search: `streams` idle SSE streams (`/idle`: head, one comment, then silence), 100 or so
-/// per HTTP/2 connection, through a fresh StreamGate whose route sends heartbeats every `heartbeatInterval`.
+/// per HTTP/2 connection, through a fresh StreamGate whose route sends heartbeats every `heartbeatInterval` and
+/// whose upstream is h2c (the streams multiplexed toward the origin).
 /// Once every stream has its answer, the client watches `windowIntervals` intervals and times each heartbeat
 /// (`HeartbeatWatch`); at the end, each stream whose next heartbeat is overdue counts with how overdue it is.
 /// The level holds when every stream opened and stayed open and p99 lateness is at most `latenessLimit`.
@@ -11,6 +12,14 @@ struct ScaleLevel: Sendable {
     var latenessLimit: Duration
 
     var connections: Int { (streams + streamsPerConnection - 1) / streamsPerConnection }
+
+    /// StreamGate's default `max_streams_per_connection`, which the scale peer keeps.
+    static let upstreamStreamsPerConnection = 100
+    /// The most upstream connections the proxy opens: full ones, plus one part-filled per event loop and server
+    /// (64 covers any core count here).
+    var upstreamConnections: Int {
+        (streams + Self.upstreamStreamsPerConnection - 1) / Self.upstreamStreamsPerConnection + 64
+    }
     var window: Duration { heartbeatInterval * windowIntervals }
 
     func run(_ streamgate: StreamGatePeer, environment: ScenarioEnvironment) async throws -> ScaleLevelResult {
@@ -21,8 +30,8 @@ struct ScaleLevel: Sendable {
             recordLatency: false,
             heartbeats: HeartbeatWatch(interval: heartbeatInterval)
         )
-        let peer = streamgate.withSSEHeartbeats(every: heartbeatInterval)
-        return try await ProxyRun.with(peer, environment: environment) { running, _ in
+        let peer = streamgate.withSSEHeartbeats(every: heartbeatInterval).withMultiplexedUpstream()
+        return try await ProxyRun.with(peer, environment: environment) { running, origin in
             try await Task.sleep(for: .seconds(1))
             guard let base = running.sample() else { throw ScenarioFailure(description: "proxy process gone") }
             return try await ProxyRun.withLoad(shape, peer: running, environment: environment) { client in
@@ -51,6 +60,7 @@ struct ScaleLevel: Sendable {
                     result.rssKiBPerStream = Double(end.rssKiB - base.rssKiB) / Double(opened.streamsOpen)
                 }
                 result.cpuPercent = watched.proxyCPUSeconds.map { 100 * $0 / watched.seconds }
+                result.upstreamConnections = try? await origin.openConnections()
                 result.outcome = outcome(of: result, proxyAlive: end != nil)
                 result.notes = ProxyRun.notes(for: after, peer: running)
                 return result

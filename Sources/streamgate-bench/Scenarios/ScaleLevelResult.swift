@@ -21,6 +21,8 @@ struct ScaleLevelResult: Sendable {
     var rssKiBPerStream: Double?
     /// Proxy CPU over the window, in percent of one core.
     var cpuPercent: Double?
+    /// Connections open at the origin at the end of the window (the proxy's upstream connections).
+    var upstreamConnections: Int?
     var streamsOpen = 0
     var streamsFailed = 0
     var streamsEnded = 0
@@ -61,6 +63,9 @@ struct ScaleLevelResult: Sendable {
             if let cpuPercent {
                 parts.append(String(format: "proxy CPU %.1f%%", cpuPercent))
             }
+            if let upstreamConnections {
+                parts.append("\(upstreamConnections) upstream connections")
+            }
             parts.append("\(streamsOpen) open, \(streamsFailed) failed, \(streamsEnded) ended early")
             let verdict: String
             if case .notHeld(let reason) = outcome {
@@ -85,6 +90,7 @@ struct ScaleLevelResult: Sendable {
             values["heartbeats_per_stream"] = heartbeatsPerStream
             values["rss_kib_per_stream"] = rssKiBPerStream
             values["cpu_pct"] = cpuPercent
+            values["upstream_connections"] = upstreamConnections.map(Double.init)
             values["streams_open"] = Double(streamsOpen)
             values["streams_failed"] = Double(streamsFailed)
             values["streams_ended"] = Double(streamsEnded)

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Whether a level of the scale scenario fits on this machine before it is tried. Each process has its own
-/// open-file limit (the proxy inherits the bench's): the proxy needs one socket per stream toward the origin plus
-/// one per client connection; the bench holds the origin's end of every upstream socket plus its client
-/// connections, on top of what it has open already. The proxy's upstream sockets also need one local port each
-/// toward the one origin address.
+/// open-file limit (the proxy inherits the bench's): the proxy needs one socket per upstream connection (one per
+/// stream over HTTP/1.1, one per 100 or so streams over h2c) plus one per client connection; the bench holds the
+/// origin's end of every upstream socket plus its client connections, on top of what it has open already. The
+/// proxy's upstream sockets also need one local port each toward the one origin address.
 struct ScaleResourceBudget: Sendable {
     /// Room for everything else a process keeps open: listeners, event loops' descriptors, logs, libraries.
     static let marginFiles = 256
@@ -29,16 +29,17 @@ struct ScaleResourceBudget: Sendable {
         )
     }
 
-    /// Open files the busier of the two processes (proxy, bench) needs for `streams` over `connections`.
-    func filesNeeded(streams: Int, connections: Int) -> Int {
-        let proxy = streams + connections + Self.marginFiles
-        let bench = streams + connections + benchOpenFiles + Self.marginFiles
+    /// Open files the busier of the two processes (proxy, bench) needs for `connections` client connections and
+    /// `upstreamConnections` toward the origin.
+    func filesNeeded(connections: Int, upstreamConnections: Int) -> Int {
+        let proxy = upstreamConnections + connections + Self.marginFiles
+        let bench = upstreamConnections + connections + benchOpenFiles + Self.marginFiles
         return max(proxy, bench)
     }
 
     /// Why the level cannot be tried here, or nil when it fits.
-    func shortfall(streams: Int, connections: Int) -> String? {
-        let files = filesNeeded(streams: streams, connections: connections)
+    func shortfall(connections: Int, upstreamConnections: Int) -> String? {
+        let files = filesNeeded(connections: connections, upstreamConnections: upstreamConnections)
         if files > fileLimit {
             let limit =
                 fileLimit < hardFileLimit
@@ -46,8 +47,8 @@ struct ScaleResourceBudget: Sendable {
                 : "the hard limit here is \(hardFileLimit)"
             return "not tried: needs ~\(files) open files, \(limit)"
         }
-        if let localPorts, streams > localPorts {
-            return "not tried: needs \(streams) local ports toward the origin, the ephemeral range here has "
+        if let localPorts, upstreamConnections > localPorts {
+            return "not tried: needs \(upstreamConnections) local ports toward the origin, the ephemeral range here has "
                 + "\(localPorts)"
         }
         return nil

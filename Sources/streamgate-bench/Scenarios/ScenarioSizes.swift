@@ -44,7 +44,7 @@ struct ScenarioSizes: Sendable, Codable {
         webSocketConnections: 50,
         webSocketMessageBytes: 100,
         webSocketSeconds: 10,
-        scaleLevels: [2_500, 5_000, 10_000, 15_000, 50_000],
+        scaleLevels: [2_500, 5_000, 10_000, 15_000, 25_000, 50_000],
         scaleStreamsPerConnection: 100,
         scaleHeartbeatMilliseconds: 2_000,
         scaleWindowIntervals: 4,
