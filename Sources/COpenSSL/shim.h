@@ -31,6 +31,10 @@ static inline long sg_SSL_CTX_set_tlsext_servername_arg(SSL_CTX *ctx, void *arg)
     return SSL_CTX_set_tlsext_servername_arg(ctx, arg);
 }
 
+static inline long sg_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
+
 static inline long sg_BIO_set_mem_eof_return(BIO *bio, int value) {
     return BIO_set_mem_eof_return(bio, value);
 }

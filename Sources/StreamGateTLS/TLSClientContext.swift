@@ -16,12 +16,17 @@ public final class TLSClientContext: @unchecked Sendable {
         }
         _ = sg_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION)
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
-        let alpn: [UInt8] = alpnProtocols.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
-        guard SSL_CTX_set_alpn_protos(context, alpn, UInt32(alpn.count)) == 0 else {
+        guard Self.offer(alpnProtocols, on: context) else {
             SSL_CTX_free(context)
             throw Failure(description: "SSL_CTX_set_alpn_protos failed")
         }
         self.context = context
+    }
+
+    /// Sets the ALPN protocols a client context offers, in preference order; false when OpenSSL refuses.
+    static func offer(_ protocols: [String], on context: OpaquePointer) -> Bool {
+        let wire: [UInt8] = protocols.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
+        return SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) == 0
     }
 
     deinit {

@@ -46,7 +46,7 @@ enum DownstreamConnectionSetup {
             if let tlsContext = settings.tlsContext {
                 let handshakeTimeout = TimeAmount(listener.tls?.handshakeTimeout ?? .seconds(10))
                 try sync.addHandler(
-                    TLSServerHandler(context: tlsContext, handshakeTimeout: handshakeTimeout, logger: logger)
+                    TLSHandler(context: tlsContext, handshakeTimeout: handshakeTimeout, logger: logger)
                 )
                 try sync.addHandler(ALPNProtocolSwitch(pipeline: pipeline, connection: connection, logger: logger))
             } else {

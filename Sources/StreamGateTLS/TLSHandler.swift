@@ -2,10 +2,12 @@ import COpenSSL
 import Logging
 import NIOCore
 
-/// Terminates TLS on one downstream connection with OpenSSL over a BIO of our own (`ByteBufferBIO`): OpenSSL reads
-/// the ciphertext from the socket's buffers, plaintext goes up the pipeline as `ByteBuffer`s; plaintext written
-/// down the pipeline is encrypted into an outbound buffer that is sent on flush. Knows nothing of HTTP.
-public final class TLSServerHandler: ChannelDuplexHandler {
+/// TLS on one connection with OpenSSL over a BIO of our own (`ByteBufferBIO`), either side: terminating a client's
+/// TLS (`init(context:...)`) or originating TLS to an upstream server (`init(upstream:serverName:...)`, which sends
+/// the ClientHello as soon as the connection is up). OpenSSL reads the ciphertext from the socket's buffers,
+/// plaintext goes up the pipeline as `ByteBuffer`s; plaintext written down the pipeline is encrypted into an
+/// outbound buffer that is sent on flush. Knows nothing of HTTP.
+public final class TLSHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
     public typealias OutboundIn = ByteBuffer
@@ -18,7 +20,10 @@ public final class TLSServerHandler: ChannelDuplexHandler {
         case closed
     }
 
-    private let tlsContext: TLSContext
+    /// A new OpenSSL session for this connection, in accept or connect state.
+    private let makeSession: () -> OpaquePointer?
+    /// The client side speaks first: the handshake starts once the connection is active.
+    private let initiatesHandshake: Bool
     private let handshakeTimeout: TimeAmount
     private let logger: Logger
     private var ssl: OpaquePointer?
@@ -34,15 +39,26 @@ public final class TLSServerHandler: ChannelDuplexHandler {
     /// Plaintext read granularity: one TLS record's maximum.
     private static let readChunk = 16 * 1024
 
+    /// The server side of a downstream connection, with the listener's certificates and ALPN.
     public init(context: TLSContext, handshakeTimeout: TimeAmount, logger: Logger) {
-        self.tlsContext = context
+        makeSession = { context.makeSSL() }
+        initiatesHandshake = false
+        self.handshakeTimeout = handshakeTimeout
+        self.logger = logger
+    }
+
+    /// The client side of an upstream connection to `serverName` (SNI unless it is an IP address, and the name
+    /// the certificate is verified against when the context verifies).
+    public init(upstream context: TLSUpstreamContext, serverName: String, handshakeTimeout: TimeAmount, logger: Logger) {
+        makeSession = { context.makeSSL(serverName: serverName) }
+        initiatesHandshake = true
         self.handshakeTimeout = handshakeTimeout
         self.logger = logger
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         let buffers = TLSCiphertextBuffers(allocator: context.channel.allocator)
-        guard let ssl = tlsContext.makeSSL() else {
+        guard let ssl = makeSession() else {
             logger.error("TLS: cannot allocate an OpenSSL session: \(OpenSSLError.drainQueue())")
             context.close(promise: nil)
             return
@@ -57,7 +73,7 @@ public final class TLSServerHandler: ChannelDuplexHandler {
         self.ssl = ssl
         self.ciphertext = buffers
         if context.channel.isActive {
-            startHandshakeTimer(context: context)
+            startHandshake(context: context)
         }
     }
 
@@ -73,8 +89,18 @@ public final class TLSServerHandler: ChannelDuplexHandler {
     }
 
     public func channelActive(context: ChannelHandlerContext) {
-        startHandshakeTimer(context: context)
+        startHandshake(context: context)
         context.fireChannelActive()
+    }
+
+    /// Arms the handshake timer; on the client side, also sends the ClientHello.
+    private func startHandshake(context: ChannelHandlerContext) {
+        guard handshakeTimer == nil, state == .handshaking else { return }
+        startHandshakeTimer(context: context)
+        if initiatesHandshake {
+            advanceHandshake(context: context)
+            flushCiphertext(context: context, promise: nil)
+        }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -114,19 +140,25 @@ public final class TLSServerHandler: ChannelDuplexHandler {
             state = .active
             handshakeTimer?.cancel()
             handshakeTimer = nil
-            context.fireUserInboundEventTriggered(completion(ssl))
+            // What was written during the handshake goes first: whoever hears of the completion may write at once
+            // (an HTTP/2 client's preface must precede the requests its connection is then handed).
             let buffered = bufferedWrites
             bufferedWrites.removeAll()
             for (buffer, promise) in buffered {
                 encrypt(buffer, promise: promise, context: context)
             }
+            context.fireUserInboundEventTriggered(completion(ssl))
             return
         }
         let error = SSL_get_error(ssl, result)
         if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE {
             return
         }
-        let reason = OpenSSLError.drainQueue(fallback: "handshake failed (SSL error \(error))")
+        var reason = OpenSSLError.drainQueue(fallback: "handshake failed (SSL error \(error))")
+        let verification = SSL_get_verify_result(ssl)
+        if initiatesHandshake, verification != X509_V_OK, let text = X509_verify_cert_error_string(verification) {
+            reason += " (\(String(cString: text)))"
+        }
         logger.info("TLS handshake failed: \(reason)")
         flushCiphertext(context: context, promise: nil)  // the alert, if OpenSSL produced one
         state = .closed
