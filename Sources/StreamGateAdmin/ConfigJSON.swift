@@ -72,6 +72,13 @@ enum ConfigJSON {
                             "rise": check.rise,
                         ]
                     } ?? NSNull(),
+                    "tls": upstream.tls.map { tls -> Any in
+                        [
+                            "ca_file": tls.caFile.map { $0 as Any } ?? NSNull(),
+                            "server_name": tls.serverName.map { $0 as Any } ?? NSNull(),
+                            "verify": tls.verify,
+                        ]
+                    } ?? NSNull(),
                 ]
             },
             "routes": config.routes.map { route -> [String: Any] in

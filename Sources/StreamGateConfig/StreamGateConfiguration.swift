@@ -336,6 +336,8 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var idleConnectionTimeout: Duration
     public var passiveHealth: PassiveHealthConfig
     public var healthCheck: HealthCheckConfig?
+    /// TLS to the servers: always with `h2`, with `http1` when a `tls` block is given; nil for cleartext.
+    public var tls: UpstreamTLSConfig?
 
     public init(
         name: String,
@@ -348,7 +350,8 @@ public struct UpstreamConfig: Sendable, Equatable {
         maxIdleConnections: Int = 32,
         idleConnectionTimeout: Duration = .seconds(60),
         passiveHealth: PassiveHealthConfig = PassiveHealthConfig(),
-        healthCheck: HealthCheckConfig? = nil
+        healthCheck: HealthCheckConfig? = nil,
+        tls: UpstreamTLSConfig? = nil
     ) {
         self.name = name
         self.servers = servers
@@ -361,6 +364,28 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.idleConnectionTimeout = idleConnectionTimeout
         self.passiveHealth = passiveHealth
         self.healthCheck = healthCheck
+        self.tls = tls
+    }
+}
+
+/// How StreamGate checks an upstream's servers over TLS: whom it trusts, and which name it asks for and verifies.
+public struct UpstreamTLSConfig: Sendable, Equatable {
+    /// PEM file of the CA certificates to trust (resolved against the config file's folder); nil: the system's
+    /// trust store.
+    public var caFile: String?
+    /// Where `ca_file` was given, for errors found when it is loaded.
+    public var caFileLocation: ConfigLocation?
+    /// The name sent as SNI and verified in the certificate; nil: each server's own host (an IP address is
+    /// verified against the certificate's IP entries and sends no SNI).
+    public var serverName: String?
+    /// Whether the chain and the name are verified (the default); off only for testing.
+    public var verify: Bool
+
+    public init(caFile: String? = nil, caFileLocation: ConfigLocation? = nil, serverName: String? = nil, verify: Bool = true) {
+        self.caFile = caFile
+        self.caFileLocation = caFileLocation
+        self.serverName = serverName
+        self.verify = verify
     }
 }
 
@@ -371,6 +396,11 @@ public enum UpstreamProtocol: String, Sendable, CaseIterable {
     /// HTTP/2 with prior knowledge over cleartext TCP (RFC 9113 section 3.3): streams of many clients share a
     /// connection per event loop and server.
     case h2c
+    /// HTTP/2 over TLS (ALPN `h2`), multiplexed as `h2c`.
+    case h2
+
+    /// Streams share connections (`h2c`, `h2`).
+    public var isMultiplexed: Bool { self != .http1 }
 }
 
 /// How a new stream picks the server of its upstream, among the servers not ejected.

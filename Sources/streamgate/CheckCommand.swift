@@ -14,8 +14,10 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let config = try options.load()
         do {
-            // Loads every certificate and key, as `run` will, so a mismatched pair fails here too.
+            // Loads every certificate, key and upstream CA file, as `run` will, so a mismatched pair or a file
+            // OpenSSL cannot read fails here too.
             _ = try ListenerTLS.makeContexts(for: config)
+            try UpstreamTLS.validate(config)
         } catch {
             StandardError.write(error.description + "\n")
             StandardError.write("\(error.errors.count) error(s) in \(options.config)\n")

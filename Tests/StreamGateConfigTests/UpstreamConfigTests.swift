@@ -37,6 +37,27 @@ final class UpstreamConfigTests: XCTestCase {
         XCTAssertEqual(try load("{ name: app, servers: [127.0.0.1:3000], protocol: http1 }")?.protocol, .http1)
     }
 
+    func testTLSKeys() throws {
+        let h2 = try XCTUnwrap(try load("{ name: app, servers: [origin.internal:8443], protocol: h2 }"))
+        XCTAssertEqual(h2.protocol, .h2)
+        XCTAssertTrue(h2.protocol.isMultiplexed)
+        XCTAssertEqual(h2.tls, UpstreamTLSConfig(caFile: nil, serverName: nil, verify: true), "h2 is verified TLS by default")
+        XCTAssertNil(try load("{ name: app, servers: [127.0.0.1:3000] }")?.tls, "http1 stays cleartext without a tls block")
+        XCTAssertNil(try load("{ name: app, servers: [127.0.0.1:3000], protocol: h2c }")?.tls)
+
+        let caFile = NSTemporaryDirectory() + "streamgate-ca-\(UUID().uuidString).pem"
+        try "not checked until load".write(toFile: caFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: caFile) }
+        let https = try XCTUnwrap(
+            try load("{ name: app, servers: [10.0.0.5:443], tls: { ca_file: \(caFile), server_name: app.internal, verify: false } }")
+        )
+        XCTAssertEqual(https.protocol, .http1)
+        XCTAssertEqual(https.tls?.caFile, caFile)
+        XCTAssertEqual(https.tls?.caFileLocation?.line, 5)
+        XCTAssertEqual(https.tls?.serverName, "app.internal")
+        XCTAssertEqual(https.tls?.verify, false)
+    }
+
     func testEveryKey() throws {
         let upstream = try XCTUnwrap(
             try load(
@@ -80,11 +101,19 @@ final class UpstreamConfigTests: XCTestCase {
             ("{ name: app, \(server), health_check: { fall: 0 } }", "upstreams[0].health_check.fall", "must be in 1...100 (got 0)"),
             ("{ name: app, \(server), health_check: { rise: 101 } }", "upstreams[0].health_check.rise", "must be in 1...100 (got 101)"),
             ("{ name: app, \(server), health_check: { method: HEAD } }", "upstreams[0].health_check.method", "unknown key (expected one of: path, interval, timeout, fall, rise)"),
-            ("{ name: app, \(server), protocol: http3 }", "upstreams[0].protocol", "invalid value \"http3\" (expected one of: http1, h2c)"),
+            ("{ name: app, \(server), protocol: http3 }", "upstreams[0].protocol", "invalid value \"http3\" (expected one of: http1, h2c, h2)"),
             ("{ name: app, \(server), protocol: [h2c] }", "upstreams[0].protocol", "expected"),
             ("{ name: app, \(server), protocol: h2c, max_streams_per_connection: 0 }", "upstreams[0].max_streams_per_connection", "must be in 1...10000 (got 0)"),
             ("{ name: app, \(server), max_streams_per_connection: many }", "upstreams[0].max_streams_per_connection", "expected an integer"),
             ("{ name: app, \(server), health_check: yes }", "upstreams[0].health_check", "expected a mapping"),
+            ("{ name: app, \(server), protocol: h2c, tls: {} }", "upstreams[0].tls", "h2c is HTTP/2 over cleartext; for HTTP/2 over TLS use protocol: h2"),
+            ("{ name: app, \(server), protocol: h2, tls: { ca_file: no-such-ca.pem } }", "upstreams[0].tls.ca_file", "cannot read \"conf/no-such-ca.pem\""),
+            ("{ name: app, \(server), protocol: h2, tls: { ca_file: \"\" } }", "upstreams[0].tls.ca_file", "must not be empty"),
+            ("{ name: app, \(server), protocol: h2, tls: { server_name: \"a b\" } }", "upstreams[0].tls.server_name", "must be a host name or IP address (got \"a b\")"),
+            ("{ name: app, \(server), protocol: h2, tls: { server_name: \"\" } }", "upstreams[0].tls.server_name", "must be a host name or IP address"),
+            ("{ name: app, \(server), protocol: h2, tls: { verify: maybe } }", "upstreams[0].tls.verify", "expected"),
+            ("{ name: app, \(server), protocol: h2, tls: { sni: x } }", "upstreams[0].tls.sni", "unknown key (expected one of: ca_file, server_name, verify)"),
+            ("{ name: app, \(server), protocol: h2, tls: yes }", "upstreams[0].tls", "expected a mapping"),
         ] {
             XCTAssertThrowsError(try load(upstream), key) { error in
                 let errors = (error as? ConfigErrors)?.errors ?? []

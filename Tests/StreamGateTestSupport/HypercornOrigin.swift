@@ -11,13 +11,14 @@ import Foundation
 /// - anything else: `200`, `hello over <HTTP version>`.
 ///
 /// `keepAliveMaxRequests` is hypercorn's `keep_alive_max_requests`: after that many requests on a connection it
-/// sends GOAWAY and closes it. Needs `hypercorn` for `python3` (`.ci/run` installs it with pip).
+/// sends GOAWAY and closes it. With `certificate`, the port speaks TLS instead (ALPN `h2` and `http/1.1`, as
+/// hypercorn offers them), and `scheme` in each `request` event is `https`. Needs `hypercorn` for `python3` (`.ci/run` installs it with pip).
 public final class HypercornOrigin: @unchecked Sendable {
     public let port: Int
     public let peer: PythonPeer
 
     /// Starts the origin and waits up to 15 s for its port.
-    public init(keepAliveMaxRequests: Int = 1000) throws {
+    public init(keepAliveMaxRequests: Int = 1000, certificate: TestCertificates.Pair? = nil) throws {
         let probe = try ProcessRunner.run(
             try PythonPeer.interpreter(), ["-c", "import hypercorn, h2"], timeout: 30
         )
@@ -27,7 +28,8 @@ public final class HypercornOrigin: @unchecked Sendable {
         let (peer, port) = try PythonPeer.startServer(
             source: Self.source,
             fileName: "hypercorn_origin.py",
-            arguments: [String(keepAliveMaxRequests)],
+            arguments: [String(keepAliveMaxRequests)]
+                + (certificate.map { [$0.certificate.path, $0.privateKey.path] } ?? []),
             timeout: 15
         )
         self.port = port
@@ -131,7 +133,7 @@ public final class HypercornOrigin: @unchecked Sendable {
                 return
             client = scope.get("client") or ("", 0)
             emit("request", path=scope["path"], method=scope.get("method", "WEBSOCKET"), type=scope["type"],
-                 http_version=scope["http_version"], client_port=client[1])
+                 http_version=scope["http_version"], client_port=client[1], scheme=scope.get("scheme", ""))
             if scope["type"] == "websocket":
                 await websocket_echo(receive, send)
                 return
@@ -167,6 +169,8 @@ public final class HypercornOrigin: @unchecked Sendable {
             config.keep_alive_max_requests = int(sys.argv[1])
             config.accesslog = None
             config.graceful_timeout = 1
+            if len(sys.argv) > 3:
+                config.certfile, config.keyfile = sys.argv[2], sys.argv[3]
             emit("listening", port=listener.getsockname()[1])
             await serve(app, config)
 

@@ -44,7 +44,9 @@ public struct ConfigSummary {
             lines.append(
                 "  \(upstream.name)  [\(servers)]  balance=\(upstream.balance.rawValue)"
                     + " protocol=\(upstream.protocol.rawValue)"
-                    + (upstream.protocol == .h2c ? " max_streams_per_connection=\(upstream.maxStreamsPerConnection)" : "")
+                    + (upstream.protocol.isMultiplexed
+                        ? " max_streams_per_connection=\(upstream.maxStreamsPerConnection)" : "")
+                    + (upstream.tls.map(Self.describe) ?? "")
                     + " connect_timeout=\(upstream.connectTimeout.configText)"
                     + " max_idle_connections=\(upstream.maxIdleConnections)"
                     + " idle_connection_timeout=\(upstream.idleConnectionTimeout.configText)"
@@ -102,6 +104,12 @@ public struct ConfigSummary {
     }
 
     /// A heartbeat or ping interval where zero means off.
+    /// ` tls=verify ca_file=... server_name=...` for an upstream over TLS.
+    private static func describe(_ tls: UpstreamTLSConfig) -> String {
+        " tls=" + (tls.verify ? "verify" : "no-verify") + " ca_file=" + (tls.caFile ?? "system")
+            + (tls.serverName.map { " server_name=\($0)" } ?? "")
+    }
+
     private static func interval(_ duration: Duration) -> String {
         duration == .zero ? "off" : duration.configText
     }

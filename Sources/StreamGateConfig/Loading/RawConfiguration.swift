@@ -172,6 +172,7 @@ struct RawUpstream: RawSection {
         case failWindow = "fail_window"
         case ejectFor = "eject_for"
         case healthCheck = "health_check"
+        case tls
     }
 
     var name: String?
@@ -186,6 +187,7 @@ struct RawUpstream: RawSection {
     var failWindow: String?
     var ejectFor: String?
     var healthCheck: RawHealthCheck?
+    var tls: RawUpstreamTLS?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
@@ -201,6 +203,27 @@ struct RawUpstream: RawSection {
         failWindow = reader.value(.failWindow)
         ejectFor = reader.value(.ejectFor)
         healthCheck = reader.value(.healthCheck)
+        tls = reader.value(.tls)
+    }
+}
+
+/// `upstreams[].tls`: `{ ca_file, server_name, verify }`.
+struct RawUpstreamTLS: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case caFile = "ca_file"
+        case serverName = "server_name"
+        case verify
+    }
+
+    var caFile: String?
+    var serverName: String?
+    var verify: Bool?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        caFile = reader.value(.caFile)
+        serverName = reader.value(.serverName)
+        verify = reader.value(.verify)
     }
 }
 

@@ -116,7 +116,7 @@ extension ConfigValidator {
 
     /// The file path resolved against the configuration file's folder, or nil after reporting it missing, empty
     /// or unreadable.
-    private mutating func readableFile(_ text: String?, at path: ConfigKeyPath, sourcePath: String) -> String? {
+    mutating func readableFile(_ text: String?, at path: ConfigKeyPath, sourcePath: String) -> String? {
         guard let text = required(text, at: path) else {
             return nil
         }

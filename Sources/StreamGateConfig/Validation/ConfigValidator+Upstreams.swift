@@ -6,7 +6,11 @@ extension ConfigValidator {
     /// Streams per HTTP/2 upstream connection: at least one, and no more than a stream-id space would use well.
     static let streamsPerConnection = 1...10_000
 
-    mutating func validateUpstreams(_ raw: RawList<RawUpstream>?, at path: ConfigKeyPath) -> [UpstreamConfig] {
+    mutating func validateUpstreams(
+        _ raw: RawList<RawUpstream>?,
+        at path: ConfigKeyPath,
+        sourcePath: String
+    ) -> [UpstreamConfig] {
         var upstreams: [UpstreamConfig] = []
         var names: [String: ConfigKeyPath] = [:]
         for (upstream, itemPath) in nonEmpty(raw, at: path, "at least one upstream is required") {
@@ -46,6 +50,9 @@ extension ConfigValidator {
                 in: Self.streamsPerConnection,
                 default: defaults.maxStreamsPerConnection
             )
+            let tls = validateUpstreamTLS(
+                upstream.tls, protocol: upstreamProtocol, at: itemPath.appending("tls"), sourcePath: sourcePath
+            )
             let passive = validatePassiveHealth(upstream, at: itemPath)
             var healthCheck: HealthCheckConfig?? = .some(nil)
             if let raw = upstream.healthCheck {
@@ -53,7 +60,7 @@ extension ConfigValidator {
             }
             if let name, let servers, let connectTimeout, let maxIdle, let idleTimeout, let balance, let upstreamProtocol,
                 let maxStreams, let passive,
-                let healthCheck
+                let healthCheck, let tls
             {
                 upstreams.append(
                     UpstreamConfig(
@@ -67,7 +74,8 @@ extension ConfigValidator {
                         maxIdleConnections: maxIdle,
                         idleConnectionTimeout: idleTimeout,
                         passiveHealth: passive,
-                        healthCheck: healthCheck
+                        healthCheck: healthCheck,
+                        tls: tls
                     )
                 )
             }
@@ -103,6 +111,45 @@ extension ConfigValidator {
             valid = false
         }
         return valid && !servers.isEmpty ? servers : nil
+    }
+
+    /// The `tls` block: required in effect for `h2` (its defaults when absent), allowed for `http1` (HTTPS to the
+    /// servers), refused for `h2c`, which is cleartext by definition. `.some(nil)` for cleartext; nil after an error.
+    private mutating func validateUpstreamTLS(
+        _ raw: RawUpstreamTLS?,
+        protocol upstreamProtocol: UpstreamProtocol?,
+        at path: ConfigKeyPath,
+        sourcePath: String
+    ) -> UpstreamTLSConfig?? {
+        if upstreamProtocol == .h2c, raw != nil {
+            report("h2c is HTTP/2 over cleartext; for HTTP/2 over TLS use protocol: h2", at: path)
+            return nil
+        }
+        guard let raw else {
+            return .some(upstreamProtocol == .h2 ? UpstreamTLSConfig() : nil)
+        }
+        var valid = true
+        var caFile: String?
+        if let text = raw.caFile {
+            caFile = readableFile(text, at: path.appending("ca_file"), sourcePath: sourcePath)
+            valid = valid && caFile != nil
+        }
+        if let name = raw.serverName {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.count > 253 || trimmed.contains(where: { $0.isWhitespace || $0 == "/" }) {
+                report("must be a host name or IP address (got \"\(name)\")", at: path.appending("server_name"))
+                valid = false
+            }
+        }
+        guard valid else { return nil }
+        return .some(
+            UpstreamTLSConfig(
+                caFile: caFile,
+                caFileLocation: raw.caFile == nil ? nil : location(of: path.appending("ca_file")),
+                serverName: raw.serverName,
+                verify: raw.verify ?? true
+            )
+        )
     }
 
     /// `max_fails` (0 turns passive health off), `fail_window` and `eject_for`, both above zero.

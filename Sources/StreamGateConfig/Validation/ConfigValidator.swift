@@ -33,7 +33,7 @@ struct ConfigValidator {
         let accessLog = raw.accessLog.flatMap {
             validateAccessLog($0, at: .root.appending("access_log"), sourcePath: sourcePath)
         }
-        let upstreams = validateUpstreams(raw.upstreams, at: .root.appending("upstreams"))
+        let upstreams = validateUpstreams(raw.upstreams, at: .root.appending("upstreams"), sourcePath: sourcePath)
         let routes = validateRoutes(raw.routes, at: .root.appending("routes"), upstreams: raw.upstreams)
         let drain = validateDrain(raw.drain, at: .root.appending("drain"))
         let limits = validateLimits(raw.limits, at: .root.appending("limits"))

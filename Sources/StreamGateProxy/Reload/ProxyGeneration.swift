@@ -59,12 +59,20 @@ public final class ProxyGeneration: Sendable {
                     errors.append(config.error(at: location, "cannot resolve \(server): \(error)"))
                 }
             }
+            var tls: UpstreamTLS?
+            do {
+                tls = try UpstreamTLS.make(for: upstream, in: config)
+            } catch {
+                errors.append(error)
+                continue
+            }
             if addresses.count == upstream.servers.count {
                 groups[upstream.name] = UpstreamGroup(
                     index: index,
                     config: upstream,
                     addresses: addresses,
-                    directory: servers
+                    directory: servers,
+                    tls: tls
                 )
             }
         }

@@ -2,8 +2,8 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// One active health check of one server: connect, send `GET <path>` (HTTP/1.1, `Connection: close`), read the
-/// status line. Passes on a 2xx or 3xx within the timeout; the failure says what happened instead, in words for the
+/// One active health check of one server: connect (and handshake, for an upstream over TLS), send `GET <path>`
+/// (HTTP/1.1, `Connection: close`), read the status line. Passes on a 2xx or 3xx within the timeout; the failure says what happened instead, in words for the
 /// log ("status 503", "connection refused", "no status line within 1s").
 enum HealthProbe {
     /// The longest status line read; an upstream that sends more without a line break fails the check.
@@ -14,6 +14,7 @@ enum HealthProbe {
         host: String,
         path: String,
         timeout: TimeAmount,
+        tls: (contexts: UpstreamTLS, server: Int)? = nil,
         on loop: any EventLoop
     ) -> EventLoopFuture<Result<Int, HealthProbeFailure>> {
         let promise = ProbePromise(loop.makePromise(of: Result<Int, HealthProbeFailure>.self))
@@ -25,6 +26,13 @@ enum HealthProbe {
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try tls.contexts.addHandshake(
+                            to: channel, server: tls.server, multiplexed: false, timeout: timeout, logger: UpstreamTLS.logger
+                        ).whenFailure { error in
+                            promise.complete(.failure(HealthProbeFailure(description: "\(error)")))
+                        }
+                    }
                     try channel.pipeline.syncOperations.addHandler(HealthProbeHandler(request: request, promise: promise))
                 }
             }

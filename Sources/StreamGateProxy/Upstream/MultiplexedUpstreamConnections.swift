@@ -65,11 +65,18 @@ final class MultiplexedUpstreamConnections {
     private func connect(group: UpstreamGroup, server: Int, key: ServerKey) -> EventLoopFuture<UpstreamHTTP2Connection> {
         let config = group.config
         let eventLoop = self.eventLoop
+        let timeout = TimeAmount(config.connectTimeout)
+        let handshake = NIOLoopBoundBox<EventLoopFuture<String?>?>(nil, eventLoop: eventLoop)
         let future = ClientBootstrap(group: eventLoop)
-            .connectTimeout(TimeAmount(config.connectTimeout))
+            .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = group.tls {
+                        handshake.value = try tls.addHandshake(
+                            to: channel, server: server, multiplexed: true, timeout: timeout, logger: UpstreamTLS.logger
+                        )
+                    }
                     let connection = try UpstreamHTTP2Connection(
                         serverIndex: server,
                         eventLoop: eventLoop,
@@ -80,6 +87,21 @@ final class MultiplexedUpstreamConnections {
                 }
             }
             .connect(to: group.addresses[server])
+            .flatMap { channel in
+                // Over TLS the server must choose h2: anything else would read our preface as garbage.
+                let handshook = handshake.value.map { negotiated in
+                    negotiated.flatMapThrowing { alpn in
+                        guard alpn == "h2" else {
+                            throw UpstreamTLSFailure(reason: "the server did not choose h2 by ALPN (chose \(alpn ?? "nothing"))")
+                        }
+                        return channel
+                    }
+                } ?? channel.eventLoop.makeSucceededFuture(channel)
+                return handshook.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
             .flatMapThrowing { channel in
                 try channel.pipeline.syncOperations.handler(type: UpstreamHTTP2Connection.self)
             }

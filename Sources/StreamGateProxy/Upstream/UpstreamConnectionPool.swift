@@ -53,15 +53,23 @@ final class UpstreamConnectionPool {
         return nil
     }
 
-    /// Opens a new connection to `server` of `group` on this pool's event loop.
+    /// Opens a new connection to `server` of `group` on this pool's event loop; over TLS, it is handed out once
+    /// the handshake is done.
     func connect(group: UpstreamGroup, server: Int) -> EventLoopFuture<UpstreamConnection> {
         let address = group.addresses[server]
+        let timeout = TimeAmount(group.config.connectTimeout)
+        let handshake = NIOLoopBoundBox<EventLoopFuture<String?>?>(nil, eventLoop: eventLoop)
         return ClientBootstrap(group: eventLoop)
-            .connectTimeout(TimeAmount(group.config.connectTimeout))
+            .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: Self.receiveBufferSizing)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = group.tls {
+                        handshake.value = try tls.addHandshake(
+                            to: channel, server: server, multiplexed: false, timeout: timeout, logger: UpstreamTLS.logger
+                        )
+                    }
                     // The client codec of `addHTTPClientHandlers`, with 1xx responses (103 Early Hints) forwarded.
                     let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
                     try channel.pipeline.syncOperations.addHandlers([
@@ -71,6 +79,13 @@ final class UpstreamConnectionPool {
                 }
             }
             .connect(to: address)
+            .flatMap { channel in
+                let handshook = handshake.value.map { $0.map { _ in channel } } ?? channel.eventLoop.makeSucceededFuture(channel)
+                return handshook.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
             .flatMapThrowing { channel in
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHTTP1Handler.self)
                 return UpstreamConnection(channel: channel, handler: handler, serverIndex: server)

@@ -15,11 +15,20 @@ public final class UpstreamGroup: Sendable {
     public let servers: [UpstreamServer]
     /// Position of the group in the config's `upstreams` list.
     public let index: Int
+    /// The OpenSSL contexts when the servers are reached over TLS; nil for cleartext.
+    public let tls: UpstreamTLS?
 
     /// `directory` hands out the servers' shared state; without one (tests) each server gets its own.
-    public init(index: Int, config: UpstreamConfig, addresses: [SocketAddress], directory: UpstreamServerDirectory? = nil) {
+    public init(
+        index: Int,
+        config: UpstreamConfig,
+        addresses: [SocketAddress],
+        directory: UpstreamServerDirectory? = nil,
+        tls: UpstreamTLS? = nil
+    ) {
         self.index = index
         self.config = config
+        self.tls = tls
         self.addresses = addresses
         let texts = addresses.map(ProxyServer.describe)
         self.addressTexts = texts

@@ -25,7 +25,14 @@ final class UpstreamHealthChecks: Sendable {
                 let timeout = TimeAmount(check.timeout)
                 let task = loop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: TimeAmount(check.interval)) {
                     [weak self] _ in
-                    HealthProbe.run(address: address, host: host, path: check.path, timeout: timeout, on: loop)
+                    HealthProbe.run(
+                        address: address,
+                        host: host,
+                        path: check.path,
+                        timeout: timeout,
+                        tls: group.tls.map { ($0, index) },
+                        on: loop
+                    )
                         .map { result in
                             guard let self, !self.stopped.load(ordering: .relaxed) else { return }
                             switch result {

@@ -23,7 +23,7 @@ struct UpstreamLease {
         connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
         _ completion: @escaping (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
     ) {
-        attempt(multiplexed: group.config.protocol == .h2c && !forUpgrade, after: nil, connectFailed: connectFailed, completion)
+        attempt(multiplexed: group.config.protocol.isMultiplexed && !forUpgrade, after: nil, connectFailed: connectFailed, completion)
     }
 
     /// One try; `earlier` is the server and failure of the try before (then this is the retry, and the last).
