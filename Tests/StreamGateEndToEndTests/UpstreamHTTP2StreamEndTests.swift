@@ -5,7 +5,9 @@ import XCTest
 /// How streams on an `h2c` upstream connection end, against a scripted HTTP/2 origin: an upstream RST_STREAM cuts
 /// only its client stream (the others on the connection go on), a client that goes away resets its upstream stream
 /// with CANCEL, a graceful GOAWAY lets the open streams finish while new ones go to a fresh connection, and a
-/// REFUSED_STREAM (the server never processed it) is retried. StreamGate runs on one event loop (`--threads 1`).
+/// REFUSED_STREAM (the server never processed it) is retried; the route's timeouts end an upstream stream as they
+/// end an HTTP/1.1 exchange, and the admin view names the upstream. StreamGate runs on one event loop
+/// (`--threads 1`).
 final class UpstreamHTTP2StreamEndTests: EndToEndTestCase {
     private func startOriginAndProxy() throws -> (origin: ScriptedHTTP2Origin, base: String) {
         let origin = try ScriptedHTTP2Origin()
@@ -73,5 +75,45 @@ final class UpstreamHTTP2StreamEndTests: EndToEndTestCase {
         XCTAssertEqual(response.text, "served after a refusal")
         XCTAssertEqual(origin.events("refused").count, 1)
         XCTAssertEqual(origin.events("request").count, 2)
+    }
+
+    func testRouteTimeoutsAndTheAdminViewWorkAsOverHTTP1() throws {
+        let origin = try ScriptedHTTP2Origin()
+        track(origin.peer)
+        let routes: [ProxyConfigText.Route] = [
+            .init("/stall", timeouts: "{ response_header: 500ms }"),
+            .init("/events", timeouts: "{ idle: 700ms }", sse: "{ heartbeat_interval: 0s }"),
+            .init("/"),
+        ]
+        let yaml = ProxyConfigText.yaml(upstreamPorts: [origin.port], routes: routes, upstreamKeys: ["protocol: h2c"])
+            + "admin: { address: \"127.0.0.1:0\" }\n"
+        let proxy = try startProxy(yaml, arguments: ["--threads", "1"])
+        let base = try proxy.baseURL()
+
+        // No response head within response_header: 504, and the upstream stream is cancelled, not left open.
+        let started = Date()
+        let stalled = try Curl.fetch("\(base)/stall", ["--http1.1"])
+        XCTAssertEqual(stalled.status, 504, stalled.text)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3)
+        XCTAssertNotNil(origin.peer.waitForEvent("stream_reset", timeout: 3) { $0.int("code") == 8 }, origin.peer.transcript)
+
+        // Events 2 s apart under idle: 700ms: the stream ends after the first one.
+        let idle = try CurlStream(["-N", "--http2-prior-knowledge", "\(base)/events?count=5&interval=2"])
+        XCTAssertNotNil(idle.waitForExit(timeout: 5), "the idle stream was not ended")
+        let texts = idle.lines.map(\.text)
+        XCTAssertTrue(texts.contains("data: conn 1 event 1"), "\(texts)")
+        XCTAssertFalse(texts.contains("data: conn 1 event 2"), "\(texts)")
+
+        // A live stream in the admin view: its upstream by name and server address.
+        let live = try CurlStream(["-N", "--http2-prior-knowledge", "\(base)/events?count=100&interval=0.1"])
+        defer { live.kill() }
+        XCTAssertTrue(live.waitForLines(timeout: 5) { $0.contains { $0.text == "data: conn 1 event 3" } }, live.stderr)
+        XCTAssertTrue(Wait.until(timeout: 5) { proxy.currentPort(of: "admin") != nil }, proxy.log)
+        let connections = try Curl.fetch("http://127.0.0.1:\(try proxy.port(of: "admin"))/connections")
+        XCTAssertEqual(connections.status, 200, connections.text)
+        XCTAssertTrue(
+            connections.text.contains("\"upstream\":{\"name\":\"app\",\"address\":\"127.0.0.1:\(origin.port)\"}"),
+            connections.text
+        )
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 ///
 /// - `GET /events?count=N&interval=S`: N events (`data: conn C event i`), then END_STREAM (`stream_done`);
 /// - `GET /reset?code=N&after=S`: the head and one event, then RST_STREAM with code N after S seconds (`reset_sent`);
+/// - `GET /stall`: no answer at all (`stall`), until the stream is reset or the connection closes;
 /// - `GET /bulk?size=N`: N bytes, each DATA frame only as the stream and connection windows allow, so `sent` in its
 ///   `bulk_progress` events (every MiB) is what went on the wire; `bulk_done` at the end;
 /// - `GET /goaway`: `200 goaway sent`, then GOAWAY (NO_ERROR, last stream = this one); the open streams go on and
@@ -114,6 +115,9 @@ public final class ScriptedHTTP2Origin: @unchecked Sendable {
                         self.h2.reset_stream(stream, error_code=code)
                         self.flush()
                         emit("reset_sent", conn=self.number, stream=stream, code=code)
+                    elif name == "/stall":
+                        emit("stall", conn=self.number, stream=stream)
+                        await asyncio.sleep(3600)
                     elif name == "/bulk":
                         size, mib = int(params.get("size", "1048576")), 1 << 20
                         self.h2.send_headers(stream, [(":status", "200"), ("content-type", "application/octet-stream"),
