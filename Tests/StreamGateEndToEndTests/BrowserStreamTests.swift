@@ -32,16 +32,9 @@ final class BrowserStreamTests: TLSTestCase {
 
         // Watch until six streams are open, then a further three seconds for any seventh (each stream's first event
         // is sent at once, so a seventh connection would show up well within that).
-        var sixOpenSince: Date?
+        let watch = SixConnectionWatch()
         let visit = try HeadlessChromium.visit(url, timeout: 45) {
-            let count = Self.eventStreamRequests(origin)
-            if count > 6 { return true }
-            if count == 6 {
-                let since = sixOpenSince ?? Date()
-                sixOpenSince = since
-                return Date().timeIntervalSince(since) > 3
-            }
-            return false
+            watch.isSettled(opened: Self.eventStreamRequests(origin))
         }
 
         let count = Self.eventStreamRequests(origin)

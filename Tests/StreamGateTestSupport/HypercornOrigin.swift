@@ -19,12 +19,7 @@ public final class HypercornOrigin: @unchecked Sendable {
 
     /// Starts the origin and waits up to 15 s for its port.
     public init(keepAliveMaxRequests: Int = 1000, certificate: TestCertificates.Pair? = nil) throws {
-        let probe = try ProcessRunner.run(
-            try PythonPeer.interpreter(), ["-c", "import hypercorn, h2"], timeout: 30
-        )
-        guard probe.exitCode == 0 else {
-            throw TestSupportError("python3 cannot import hypercorn (pip install hypercorn): \(probe.stderr)")
-        }
+        try PythonPeer.requireModules(["hypercorn", "h2"], install: "hypercorn")
         let (peer, port) = try PythonPeer.startServer(
             source: Self.source,
             fileName: "hypercorn_origin.py",

@@ -51,6 +51,25 @@ public final class PythonPeer: @unchecked Sendable {
         return (peer, try peer.listeningPort(timeout: timeout))
     }
 
+    /// Runs `python3 -m module arguments...` (e.g. `uvicorn app:app --port N`), from a launcher in a new temporary
+    /// directory; stopped by its PID like any peer.
+    public static func startModule(_ module: String, arguments: [String]) throws -> PythonPeer {
+        let directory = try TemporaryDirectory(prefix: "streamgate-\(module)")
+        let launcher = try directory.write(
+            "import runpy, sys\nsys.argv[0] = \"\(module)\"\nrunpy.run_module(\"\(module)\", run_name=\"__main__\")\n",
+            to: "run_\(module).py"
+        )
+        return try PythonPeer(script: launcher, arguments: arguments, directory: directory)
+    }
+
+    /// Fails with the `pip install` line to run when `python3` cannot import every one of `modules`.
+    public static func requireModules(_ modules: [String], install packages: String) throws {
+        let probe = try ProcessRunner.run(try interpreter(), ["-c", "import " + modules.joined(separator: ", ")], timeout: 30)
+        guard probe.exitCode == 0 else {
+            throw TestSupportError("python3 cannot import \(modules.joined(separator: ", ")) (pip install \(packages)): \(probe.stderr)")
+        }
+    }
+
     /// The port of the script's `listening` event, waiting up to `timeout` seconds for it; without one the peer is
     /// stopped and the error carries its transcript.
     public func listeningPort(timeout: TimeInterval) throws -> Int {
