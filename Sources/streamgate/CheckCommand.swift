@@ -20,10 +20,10 @@ struct CheckCommand: ParsableCommand {
             try UpstreamTLS.validate(config)
         } catch {
             StandardError.write(error.description + "\n")
-            StandardError.write("\(error.errors.count) error(s) in \(options.config)\n")
+            StandardError.write("\(error.errors.count) error(s) in \(config.sourcePath)\n")
             throw ExitCode(1)
         }
         print(ConfigSummary.render(config))
-        print("\(options.config): configuration is valid")
+        print("\(config.sourcePath): configuration is valid")
     }
 }

@@ -1,7 +1,8 @@
 import StreamGateTestSupport
 import XCTest
 
-/// `streamgate check`, `streamgate run` with a bad config, and `--version`.
+/// `streamgate check`, `streamgate run` with a bad config, `--version`, and where a config is looked for without
+/// `--config`.
 final class CommandLineTests: EndToEndTestCase {
     private static let badConfig = """
         version: 1
@@ -17,6 +18,40 @@ final class CommandLineTests: EndToEndTestCase {
             upstream: ap
 
         """
+
+    /// `streamgate ARGUMENTS` run from `directory` (a shell `cd`, then `exec`).
+    private func runStreamGate(_ arguments: [String], from directory: TemporaryDirectory) throws -> ProcessResult {
+        let binary = try StreamGateBinary.url().path
+        let command = "cd '\(directory.url.path)' && exec '\(binary)' " + arguments.map { "'\($0)'" }.joined(separator: " ")
+        return try ProcessRunner.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command], timeout: 10)
+    }
+
+    func testWithoutConfigTheWorkingDirectoryIsSearchedAndNamed() throws {
+        let empty = try TemporaryDirectory()
+        let none = try runStreamGate(["check"], from: empty)
+        XCTAssertEqual(none.exitCode, 1, none.stdout)
+        XCTAssertTrue(
+            none.stderr.contains(
+                "no configuration file: looked for streamgate.yaml, conf/streamgate.yaml, /etc/streamgate/streamgate.yaml"
+            ) && none.stderr.contains("pass --config FILE"),
+            none.stderr
+        )
+
+        let nested = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: nested.file("conf"), withIntermediateDirectories: true)
+        _ = try nested.write(ProxyConfigText.yaml(upstreamPorts: [9]), to: "conf/streamgate.yaml")
+        let fromConf = try runStreamGate(["check"], from: nested)
+        XCTAssertEqual(fromConf.exitCode, 0, fromConf.stderr)
+        XCTAssertTrue(fromConf.stderr.contains("using configuration conf/streamgate.yaml"), fromConf.stderr)
+
+        // ./streamgate.yaml comes first; a broken one is reported as the file it is.
+        _ = try nested.write(Self.badConfig, to: "streamgate.yaml")
+        let first = try runStreamGate(["check"], from: nested)
+        XCTAssertEqual(first.exitCode, 1)
+        XCTAssertTrue(first.stderr.contains("using configuration streamgate.yaml"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("streamgate.yaml:5: listeners[0]"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("error(s) in streamgate.yaml"), first.stderr)
+    }
 
     func testCheckValidConfig() throws {
         let directory = try TemporaryDirectory()
