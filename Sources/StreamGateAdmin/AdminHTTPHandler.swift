@@ -56,10 +56,12 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             respond(context, head, .forbidden, text: "without a token the admin endpoint answers only to a loopback Host\n")
             return
         }
-        // The dashboard page holds no data: it asks for everything with the token the operator gives it. Every
-        // other request is authorized before it is even routed.
-        let isDashboard = AdminRoute.split(head.uri).path == "/"
-        if !isDashboard && !state.authorizes(head.headers.first(name: "authorization")) {
+        // The dashboard page holds no data: it asks for everything with the token the operator gives it; with
+        // `public_healthz`, /healthz says only ok or draining. Every other request is authorized before it is even
+        // routed.
+        let path = AdminRoute.split(head.uri).path
+        let isPublic = path == "/" || (state.publicHealthz && path == "/healthz")
+        if !isPublic && !state.authorizes(head.headers.first(name: "authorization")) {
             var headers = HTTPHeaders()
             headers.add(name: "www-authenticate", value: "Bearer realm=\"streamgate admin\"")
             respond(context, head, .unauthorized, text: "a valid Authorization: Bearer token is required\n", headers: headers)

@@ -31,6 +31,7 @@ public final class AdminServer: Service, Sendable {
         self.state = AdminState(
             proxy: proxy,
             token: config.token,
+            publicHealthz: config.publicHealthz,
             reloader: reloader,
             metrics: metrics,
             logger: logger
@@ -78,13 +79,23 @@ public final class AdminServer: Service, Sendable {
 final class AdminState: Sendable {
     let proxy: ProxyServer
     let token: String?
+    /// `/healthz` needs no token (`admin.public_healthz`).
+    let publicHealthz: Bool
     let reloader: ConfigReloader?
     let metrics: MetricsExporter
     let logger: Logger
 
-    init(proxy: ProxyServer, token: String?, reloader: ConfigReloader?, metrics: MetricsExporter, logger: Logger) {
+    init(
+        proxy: ProxyServer,
+        token: String?,
+        publicHealthz: Bool = false,
+        reloader: ConfigReloader?,
+        metrics: MetricsExporter,
+        logger: Logger
+    ) {
         self.proxy = proxy
         self.token = token
+        self.publicHealthz = publicHealthz
         self.reloader = reloader
         self.metrics = metrics
         self.logger = logger

@@ -9,7 +9,11 @@ enum ConfigJSON {
         let config = generation.config
         var admin: [String: Any] = [:]
         if let settings = config.admin {
-            admin = ["address": "\(settings.address)", "token": settings.token == nil ? NSNull() : "<redacted>"]
+            admin = [
+                "address": "\(settings.address)",
+                "token": settings.token == nil ? NSNull() : "<redacted>",
+                "public_healthz": settings.publicHealthz,
+            ]
         }
         let document: [String: Any] = [
             "generation": generation.number,

@@ -204,10 +204,14 @@ public struct HTTP2Config: Sendable, Equatable {
 public struct AdminConfig: Sendable, Equatable {
     public var address: HostPort
     public var token: String?
+    /// `GET /healthz` is answered without the token (for probes that cannot carry one, such as Kubernetes'
+    /// kubelet); it tells only `ok` or `draining`. Everything else still needs the token.
+    public var publicHealthz: Bool
 
-    public init(address: HostPort, token: String? = nil) {
+    public init(address: HostPort, token: String? = nil, publicHealthz: Bool = false) {
         self.address = address
         self.token = token
+        self.publicHealthz = publicHealthz
     }
 }
 

@@ -40,7 +40,7 @@ final class ErrorReportingTests: XCTestCase {
         assertErrors(yaml, [
             "streamgate.yaml:5: listeners[0].http2.max_streams: unknown key (expected one of: "
                 + "max_concurrent_streams, initial_window_size, websocket)",
-            "streamgate.yaml:6: admin.port: unknown key (expected one of: address, token, token_file)",
+            "streamgate.yaml:6: admin.port: unknown key (expected one of: address, token, token_file, public_healthz)",
             "streamgate.yaml:10: upstreams[0].timeout: unknown key (expected one of: name, servers, balance, "
                 + "protocol, max_streams_per_connection, connect_timeout, max_idle_connections, idle_connection_timeout, max_fails, fail_window, eject_for, "
                 + "health_check, tls)",
@@ -239,6 +239,20 @@ final class ErrorReportingTests: XCTestCase {
             #"streamgate.yaml:12: routes[0].match: expected a mapping, found "/""#,
             "streamgate.yaml:13: routes[0].upstream: expected a string, found a mapping",
         ])
+    }
+
+    func testPublicHealthzIsABoolean() {
+        let yaml = """
+            version: 1
+            listeners:
+              - { name: plain, address: 127.0.0.1:0 }
+            admin: { address: 127.0.0.1:9901, public_healthz: sometimes }
+            upstreams:
+              - { name: app, servers: [127.0.0.1:3000] }
+            routes:
+              - { match: { path_prefix: / }, upstream: app }
+            """
+        assertErrors(yaml, [#"streamgate.yaml:4: admin.public_healthz: expected true or false, found "sometimes""#])
     }
 
     func testRootIsNotAMapping() {

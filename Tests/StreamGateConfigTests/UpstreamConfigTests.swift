@@ -111,7 +111,7 @@ final class UpstreamConfigTests: XCTestCase {
             ("{ name: app, \(server), protocol: h2, tls: { ca_file: \"\" } }", "upstreams[0].tls.ca_file", "must not be empty"),
             ("{ name: app, \(server), protocol: h2, tls: { server_name: \"a b\" } }", "upstreams[0].tls.server_name", "must be a host name or IP address (got \"a b\")"),
             ("{ name: app, \(server), protocol: h2, tls: { server_name: \"\" } }", "upstreams[0].tls.server_name", "must be a host name or IP address"),
-            ("{ name: app, \(server), protocol: h2, tls: { verify: maybe } }", "upstreams[0].tls.verify", "expected"),
+            ("{ name: app, \(server), protocol: h2, tls: { verify: maybe } }", "upstreams[0].tls.verify", "expected true or false, found \"maybe\""),
             ("{ name: app, \(server), protocol: h2, tls: { sni: x } }", "upstreams[0].tls.sni", "unknown key (expected one of: ca_file, server_name, verify)"),
             ("{ name: app, \(server), protocol: h2, tls: yes }", "upstreams[0].tls", "expected a mapping"),
         ] {

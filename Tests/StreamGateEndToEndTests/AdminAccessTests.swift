@@ -26,6 +26,24 @@ final class AdminAccessTests: AdminTestCase {
         XCTAssertFalse(proxy.log.contains("hunter2"), "the token is logged:\n\(proxy.log)")
     }
 
+    func testPublicHealthzNeedsNoTokenAndOpensNothingElse() throws {
+        let origin = try startOrigin()
+        let proxy = try startAdminProxy(
+            originPort: origin.port,
+            admin: "admin: { address: \"127.0.0.1:0\", token: hunter2-token, public_healthz: true }"
+        )
+        let health = try admin("/healthz", ["--max-time", "2"])
+        XCTAssertEqual(health.status, 200, health.text)
+        XCTAssertEqual(health.text.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        for path in ["/connections", "/metrics", "/config", "/events", "/healthz/../connections", "/healthzz"] {
+            XCTAssertEqual(try admin(path, ["--max-time", "2", "--path-as-is"]).status, 401, path)
+        }
+        XCTAssertEqual(try admin("/reload", ["-X", "POST", "--max-time", "2"]).status, 401)
+        let config = try admin("/config", ["-H", "Authorization: Bearer hunter2-token"])
+        XCTAssertTrue(config.text.contains("\"public_healthz\":true"), config.text)
+        _ = proxy
+    }
+
     func testWithoutATokenOnlyLoopbackHostsAreServed() throws {
         let origin = try startOrigin()
         try startAdminProxy(originPort: origin.port)

@@ -55,6 +55,7 @@ final class DecodingIssues {
         switch type {
         case is String.Type: return "a string"
         case is any BinaryInteger.Type: return "an integer"
+        case is Bool.Type: return "true or false"
         case is Node.Sequence.Type, is any RawListMarker.Type: return "a list"
         case is Node.Mapping.Type, is any RawSection.Type: return "a mapping"
         case is Node.Scalar.Type: return "a single value"

@@ -116,17 +116,20 @@ struct RawAdmin: RawSection {
     enum Key: String, CodingKey, CaseIterable {
         case address, token
         case tokenFile = "token_file"
+        case publicHealthz = "public_healthz"
     }
 
     var address: String?
     var token: String?
     var tokenFile: String?
+    var publicHealthz: Bool?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
         address = reader.value(.address)
         token = reader.value(.token)
         tokenFile = reader.value(.tokenFile)
+        publicHealthz = reader.value(.publicHealthz)
     }
 }
 

@@ -124,7 +124,7 @@ extension ConfigValidator {
             )
             return nil
         }
-        return AdminConfig(address: address, token: token)
+        return AdminConfig(address: address, token: token, publicHealthz: raw.publicHealthz ?? false)
     }
 
     /// The token in `file` (whitespace around it removed), or nil after reporting why it cannot be had.
