@@ -62,6 +62,12 @@ public final class PythonPeer: @unchecked Sendable {
         return try PythonPeer(script: launcher, arguments: arguments, directory: directory)
     }
 
+    /// Runs the script at `script` (a file of the repository, such as an example's client) with `arguments`; its
+    /// output files live in a new temporary directory. Stopped by its PID like any peer.
+    public static func start(script: URL, arguments: [String]) throws -> PythonPeer {
+        try PythonPeer(script: script, arguments: arguments, directory: try TemporaryDirectory(prefix: "streamgate-script"))
+    }
+
     /// Fails with the `pip install` line to run when `python3` cannot import every one of `modules`.
     public static func requireModules(_ modules: [String], install packages: String) throws {
         let probe = try ProcessRunner.run(try interpreter(), ["-c", "import " + modules.joined(separator: ", ")], timeout: 30)
