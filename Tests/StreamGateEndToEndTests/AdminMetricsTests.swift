@@ -25,7 +25,7 @@ final class AdminMetricsTests: AdminTestCase {
                     out.append([sample.name, sample.labels, sample.value])
             print(json.dumps(out))
             """, to: "parse.py")
-        let python = try ProcessRunner.findInPath("python3")
+        let python = try PythonPeer.interpreter()
         let result = try ProcessRunner.run(python, [script.path, input.path], timeout: 20)
         XCTAssertEqual(result.exitCode, 0, "prometheus_client could not parse /metrics: \(result.stderr)\n\(text)")
         let rows = (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[Any]]) ?? []

@@ -14,7 +14,7 @@ final class ExampleKubernetesTests: WebSocketTestCase {
     private static let manifests = ["configmap.yaml", "deployment.yaml", "service.yaml", "pdb.yaml", "hpa.yaml"]
 
     private func validate(_ files: [URL]) throws -> ProcessResult {
-        let tool = try ProcessRunner.findInPath("kubernetes-validate")
+        let tool = try PythonPeer.tool("kubernetes-validate")
         return try ProcessRunner.run(tool, ["-k", "1.31.0", "--strict"] + files.map(\.path), timeout: 60)
     }
 
@@ -33,7 +33,7 @@ final class ExampleKubernetesTests: WebSocketTestCase {
 
     func testTheConfigMapsConfigServesTheProbesAndNothingElseWithoutTheToken() throws {
         // The config embedded in configmap.yaml, read with a real YAML parser.
-        let python = try ProcessRunner.findInPath("python3")
+        let python = try PythonPeer.interpreter()
         let extract = try ProcessRunner.run(
             python,
             ["-c", "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['data']['streamgate.yaml'], end='')",

@@ -8,7 +8,7 @@ import XCTest
 final class ExampleSocketIOTests: ExampleTestCase {
     func testClientStartsOnPollingAndUpgradesThroughStreamGate() throws {
         let (app, port) = try startApp(
-            example: "socketio", modules: ["socketio", "aiohttp", "uvicorn"], install: "python-socketio[asyncio_client] uvicorn"
+            example: "socketio", modules: ["socketio", "aiohttp", "uvicorn"], install: "python-socketio aiohttp uvicorn"
         )
         let proxy = try startProxy(example: "socketio", appPort: port, listeners: ["http"])
         let client = try PythonPeer.start(

@@ -110,12 +110,27 @@ public final class PythonPeer: @unchecked Sendable {
                 await server.serve_forever()
         """#
 
-    /// `$STREAMGATE_PYTHON`, or `python3` from `PATH`.
-    static func interpreter() throws -> URL {
+    /// The tests' virtual environment, `.build/python` in the package (README.md's Quick start makes it).
+    static let virtualEnvironment = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/python")
+
+    /// `$STREAMGATE_PYTHON`, else the virtual environment's `python3` when it exists, else `python3` from `PATH`.
+    public static func interpreter() throws -> URL {
         if let explicit = ProcessInfo.processInfo.environment["STREAMGATE_PYTHON"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit)
         }
-        return try ProcessRunner.findInPath("python3")
+        return try tool("python3")
+    }
+
+    /// A command a Python package installs (`kubernetes-validate`): from the virtual environment when it has it,
+    /// else from `PATH`.
+    public static func tool(_ name: String) throws -> URL {
+        let local = virtualEnvironment.appendingPathComponent("bin").appendingPathComponent(name)
+        if FileManager.default.isExecutableFile(atPath: local.path) {
+            return local
+        }
+        return try ProcessRunner.findInPath(name)
     }
 
     public var processIdentifier: Int32 { process.processIdentifier }
