@@ -48,6 +48,7 @@ enum ConfigJSON {
                 "slow_consumer_timeout": config.limits.slowConsumerTimeout.configText,
             ],
             "drain": [
+                "grace": config.drain.grace.configText,
                 "timeout": config.drain.timeout.configText,
                 "spread": config.drain.spread.configText,
                 "sse_retry": config.drain.sseRetry?.configText ?? "0s",

@@ -215,10 +215,14 @@ public struct AdminConfig: Sendable, Equatable {
     }
 }
 
-/// The drain on SIGTERM or SIGINT: how long it may take, over how long event streams and WebSockets are ended (so
-/// their clients reconnect elsewhere in a trickle, not a herd), the reconnection delay event streams are told, and
-/// the Close code WebSocket clients get.
+/// The drain on SIGTERM or SIGINT: how long `/healthz` reports unready while the listeners still accept (so a load
+/// balancer takes the instance out first), how long the drain may take, over how long event streams and WebSockets
+/// are ended (so their clients reconnect elsewhere in a trickle, not a herd), the reconnection delay event streams
+/// are told, and the Close code WebSocket clients get.
 public struct DrainConfig: Sendable, Equatable {
+    /// From the signal, `/healthz` answers 503 while everything else goes on serving, for this long; then the
+    /// listeners close and the drain proper starts (HAProxy's `grace`). Part of `timeout`. Zero: none.
+    public var grace: Duration
     /// At most this long from the signal to exit; what is still open then is closed.
     public var timeout: Duration
     /// Event streams and WebSockets open at the signal are ended one after another, evenly over this long.
@@ -232,11 +236,13 @@ public struct DrainConfig: Sendable, Equatable {
     public static let defaultTimeout: Duration = .seconds(30)
 
     public init(
+        grace: Duration = .zero,
         timeout: Duration = DrainConfig.defaultTimeout,
         spread: Duration = .seconds(10),
         sseRetry: Duration? = .seconds(2),
         webSocketCloseCode: Int = 1012
     ) {
+        self.grace = grace
         self.timeout = timeout
         self.spread = spread
         self.sseRetry = sseRetry

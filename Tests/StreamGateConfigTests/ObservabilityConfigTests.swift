@@ -114,11 +114,19 @@ final class DrainConfigTests: XCTestCase {
         )
         XCTAssertEqual(try load("{ timeout: 6s }").drain.spread, .seconds(3), "spread defaults to half a short timeout")
         XCTAssertNil(try load("{ sse_retry: 0s }").drain.sseRetry, "0s sends no retry")
+        XCTAssertEqual(try load("{ grace: 2s, timeout: 10s, spread: 8s }").drain.grace, .seconds(2))
+        XCTAssertEqual(
+            try load("{ grace: 2s, timeout: 10s }").drain.spread, .seconds(4),
+            "spread defaults to half of what a short timeout leaves after the grace"
+        )
     }
 
     func testBadValuesAreErrorsAtTheirKeys() {
         for (drain, key, message) in [
             ("{ timeout: 5s, spread: 10s }", "drain.spread", "must not be longer than drain.timeout (5s)"),
+            ("{ grace: 5s, timeout: 5s }", "drain.grace", "must be shorter than drain.timeout (5s)"),
+            ("{ grace: 3s, timeout: 10s, spread: 8s }", "drain.spread", "drain.timeout (10s) less drain.grace (3s)"),
+            ("{ grace: later }", "drain.grace", "invalid duration"),
             ("{ websocket_close_code: 1006 }", "drain.websocket_close_code", "1006 is not a Close code"),
             ("{ websocket_close_code: 999 }", "drain.websocket_close_code", "999 is not a Close code"),
             ("{ sse_retry: 1500us }", "drain.sse_retry", "must be a whole number of milliseconds"),

@@ -95,6 +95,47 @@ final class ShutdownDrainTests: AdminTestCase {
         )
     }
 
+    func testGraceReportsUnreadyWhileTheListenerStillServes() throws {
+        let origin = try startOrigin()
+        let proxy = try startAdminProxy(
+            originPort: origin.port,
+            extra: "drain: { grace: 1500ms, timeout: 5s, spread: 500ms, sse_retry: 600ms }\n"
+        )
+        let plain = try proxy.port(of: "plain")
+        let client = try RawHTTP2Client(port: plain)
+        defer { client.close() }
+        let stream = client.get("/sse-resume?gap=100")
+        XCTAssertTrue(Wait.until(timeout: 5) {
+            EventStreamText.ids(in: String(decoding: client.stream(stream).data, as: UTF8.self)).count >= 2
+        })
+
+        let signalled = proxy.send(SIGTERM)
+        let health = try admin("/healthz")
+        XCTAssertEqual(health.status, 503, "healthz in the grace: \(health.text)")
+        // In the grace a new connection is still accepted and served, and open streams go on untouched.
+        let fresh = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(plain)/hello"])
+        XCTAssertEqual(fresh.stdout, "200", "a new request in the grace: \(fresh.stderr)")
+        let before = EventStreamText.ids(in: String(decoding: client.stream(stream).data, as: UTF8.self)).count
+        Thread.sleep(forTimeInterval: 0.5)
+        let state = client.stream(stream)
+        let text = String(decoding: state.data, as: UTF8.self)
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 1.4, "the checks above took too long to mean anything")
+        XCTAssertFalse(state.ended, "the event stream ended in the grace")
+        XCTAssertGreaterThan(EventStreamText.ids(in: text).count, before, "events stopped flowing in the grace")
+        XCTAssertTrue(EventStreamText.retries(in: text).isEmpty, "retry: sent before the grace was over")
+
+        // After the grace the drain proper runs: the listener refuses, the stream ends at a boundary after a retry.
+        XCTAssertTrue(Wait.until(timeout: 3) { client.stream(stream).ended }, "the stream did not end after the grace")
+        let endedAt = Date().timeIntervalSince(signalled)
+        XCTAssertGreaterThanOrEqual(endedAt, 1.5, "ended \(endedAt) s after the signal, inside the grace")
+        XCTAssertFalse(EventStreamText.retries(in: String(decoding: client.stream(stream).data, as: UTF8.self)).isEmpty)
+        let refused = try Curl.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(plain)/hello"])
+        XCTAssertNotEqual(refused.stdout, "200", "the listener still served after the grace")
+        let exit = try XCTUnwrap(proxy.waitForExit(timeout: 5), "still running 5 s after SIGTERM")
+        XCTAssertEqual(exit.result.exitCode, 0, exit.result.stderr)
+        XCTAssertTrue(exit.result.stderr.contains("listeners keep accepting for 1s500ms (drain.grace)"), exit.result.stderr)
+    }
+
     func testStreamsStillOpenAtTheTimeoutAreClosedAndLogged() throws {
         let origin = try startOrigin()
         // A plain response that never ends (`/slow` never answers) outlives every slot: only the timeout ends it.

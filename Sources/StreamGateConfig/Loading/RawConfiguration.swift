@@ -387,11 +387,12 @@ struct RawWebSocket: RawSection {
 
 struct RawDrain: RawSection {
     enum Key: String, CodingKey, CaseIterable {
-        case timeout, spread
+        case grace, timeout, spread
         case sseRetry = "sse_retry"
         case webSocketCloseCode = "websocket_close_code"
     }
 
+    var grace: String?
     var timeout: String?
     var spread: String?
     var sseRetry: String?
@@ -399,6 +400,7 @@ struct RawDrain: RawSection {
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
+        grace = reader.value(.grace)
         timeout = reader.value(.timeout)
         spread = reader.value(.spread)
         sseRetry = reader.value(.sseRetry)

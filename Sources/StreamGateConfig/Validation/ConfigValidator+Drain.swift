@@ -3,13 +3,16 @@ extension ConfigValidator {
     /// which must never be sent, and the ranges for libraries (3000-3999) and applications (4000-4999).
     static let sendableCloseCodes: [ClosedRange<Int>] = [1000...1003, 1007...1014, 3000...4999]
 
-    /// `drain: { timeout: 30s, spread: 10s, sse_retry: 2s, websocket_close_code: 1012 }`; `spread` may not be
-    /// longer than `timeout` and defaults to half of it when that is under 20 s; `sse_retry: 0s` sends no `retry:`.
+    /// `drain: { grace: 0s, timeout: 30s, spread: 10s, sse_retry: 2s, websocket_close_code: 1012 }`; `grace` and
+    /// `spread` together may not be longer than `timeout`; `spread` defaults to 10 s, or half of what the timeout
+    /// leaves after the grace when that is under 20 s; `sse_retry: 0s` sends no `retry:`.
     mutating func validateDrain(_ raw: RawDrain?, at path: ConfigKeyPath) -> DrainConfig? {
         let defaults = DrainConfig()
         guard let raw else { return defaults }
+        let grace = duration(raw.grace, at: path.appending("grace"), default: defaults.grace)
         let timeout = duration(raw.timeout, at: path.appending("timeout"), default: defaults.timeout)
-        let spread = duration(raw.spread, at: path.appending("spread"), default: min(defaults.spread, (timeout ?? .zero) / 2))
+        let afterGrace = max(.zero, (timeout ?? .zero) - (grace ?? .zero))
+        let spread = duration(raw.spread, at: path.appending("spread"), default: min(defaults.spread, afterGrace / 2))
         var sseRetry: Duration?? = .some(defaults.sseRetry)
         if let text = raw.sseRetry {
             if DurationParser.parse(text) == .zero {
@@ -30,14 +33,24 @@ extension ConfigValidator {
                 closeCode = nil
             }
         }
-        guard let timeout, let spread, let sseRetry, let closeCode else { return nil }
-        guard spread <= timeout else {
+        guard let grace, let timeout, let spread, let sseRetry, let closeCode else { return nil }
+        guard grace == .zero || grace < timeout else {
             report(
-                "must not be longer than drain.timeout (\(timeout.configText)): streams still open then are cut",
+                "must be shorter than drain.timeout (\(timeout.configText)): the drain would have no time left",
+                at: path.appending("grace")
+            )
+            return nil
+        }
+        guard grace + spread <= timeout else {
+            let limit = grace == .zero
+                ? "drain.timeout (\(timeout.configText))"
+                : "drain.timeout (\(timeout.configText)) less drain.grace (\(grace.configText))"
+            report(
+                "must not be longer than \(limit): streams still open then are cut",
                 at: path.appending("spread")
             )
             return nil
         }
-        return DrainConfig(timeout: timeout, spread: spread, sseRetry: sseRetry, webSocketCloseCode: closeCode)
+        return DrainConfig(grace: grace, timeout: timeout, spread: spread, sseRetry: sseRetry, webSocketCloseCode: closeCode)
     }
 }

@@ -12,7 +12,8 @@ import NIOConcurrencyHelpers
 import Synchronization
 
 /// The proxy as a service: binds every configured listener, serves until graceful shutdown is requested, then
-/// drains (the `drain` block of the config serving then): stops accepting, sends HTTP/2 GOAWAY and HTTP/1.1
+/// drains (the `drain` block of the config serving then): reports unready on `/healthz` for `drain.grace` while
+/// still serving, then stops accepting, sends HTTP/2 GOAWAY and HTTP/1.1
 /// `Connection: close`, ends event streams (after a `retry:`) and WebSockets (Close 1012) spread over
 /// `drain.spread`, lets other responses finish, and at `drain.timeout` closes what is left. `apply`
 /// switches it to a new configuration while it runs (a reload): new connections and new streams follow the new
@@ -86,12 +87,22 @@ public final class ProxyServer: Service, Sendable {
 
         try? await gracefulShutdown()
         draining.store(true, ordering: .relaxed)
+        let signalled = ContinuousClock.now
 
         let registry = context.registry
         let drain = generation.config.drain
         let timeout = drainTimeout ?? drain.timeout
-        // A shorter timeout from the command line pulls the spread in with it: the last stream still ends first.
-        let spread = drainTimeout.map { min(drain.spread, $0 / 2) } ?? drain.spread
+        // A shorter timeout from the command line pulls the grace and the spread in with it: the last stream
+        // still ends first.
+        let grace = drainTimeout.map { min(drain.grace, $0 / 4) } ?? drain.grace
+        let spread = drainTimeout.map { min(drain.spread, ($0 - grace) / 2) } ?? drain.spread
+        if grace > .zero {
+            logger.info(
+                "shutting down: /healthz answers 503 draining; listeners keep accepting for \(grace.configText) (drain.grace) so load balancers take this instance out first"
+            )
+            // A second signal cancels the wait: the drain proper starts at once.
+            try? await Task.sleep(for: grace)
+        }
         let open = await registry.connectionCount()
         await reloads.acquire()
         await listeners.closeAll()
@@ -99,9 +110,9 @@ public final class ProxyServer: Service, Sendable {
         await registry.fireAll(ChannelShouldQuiesceEvent())
         let longLived = await registry.drain(drain, spread: spread)
         logger.info(
-            "shutting down: no new connections; draining \(open) connections for up to \(timeout.configText); \(longLived) event streams and WebSockets end over \(spread.configText)"
+            "shutting down: no new connections; draining \(open) connections for up to \((timeout - grace).configText); \(longLived) event streams and WebSockets end over \(spread.configText)"
         )
-        let deadline = ContinuousClock.now + timeout
+        let deadline = signalled + timeout
         while await registry.connectionCount() > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
