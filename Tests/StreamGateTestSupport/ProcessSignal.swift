@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,5 +19,16 @@ public enum ProcessSignal {
 
     public static func forceKill(_ pid: Int32) {
         _ = kill(pid, SIGKILL)
+    }
+
+    /// SIGTERM to `process` by its PID, up to `timeout` seconds to exit, then SIGKILL; returns once it has exited.
+    public static func stop(_ process: Process, timeout: TimeInterval) {
+        if process.isRunning {
+            terminate(process.processIdentifier)
+            if !Wait.until(timeout: timeout, interval: 0.01, { !process.isRunning }) {
+                forceKill(process.processIdentifier)
+            }
+        }
+        process.waitUntilExit()
     }
 }

@@ -14,11 +14,13 @@ public final class ProxyProcess: @unchecked Sendable {
     private var termination: ProcessResult?
 
     /// Starts the proxy and waits up to `startupTimeout` seconds for each name in `listeners` to report its port.
-    /// `extraArguments` go after `run --config FILE`, e.g. `["--log-level", "debug"]`.
+    /// `extraArguments` go after `run --config FILE`, e.g. `["--log-level", "debug"]`; `launcher` goes before the
+    /// binary (e.g. `ip netns exec HOST`, which becomes the proxy: signals to its PID reach the proxy).
     public init(
         yaml: String,
         listeners: [String] = ["plain"],
         extraArguments: [String] = [],
+        launcher: [String] = [],
         startupTimeout: TimeInterval = 10
     ) throws {
         directory = try TemporaryDirectory(prefix: "streamgate-proxy")
@@ -26,8 +28,9 @@ public final class ProxyProcess: @unchecked Sendable {
         logURL = try directory.write("", to: "stderr.log")
         logHandle = try FileHandle(forWritingTo: logURL)
         process = Process()
-        process.executableURL = try StreamGateBinary.url()
-        process.arguments = ["run", "--config", configURL.path] + extraArguments
+        let command = [try StreamGateBinary.url().path, "run", "--config", configURL.path] + extraArguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? command[0])
+        process.arguments = Array((launcher + command).dropFirst())
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = logHandle
         process.standardError = logHandle

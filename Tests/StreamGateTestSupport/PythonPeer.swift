@@ -13,8 +13,9 @@ public final class PythonPeer: @unchecked Sendable {
     private let stderrHandle: FileHandle
     private let stopped = StopFlag()
 
-    /// Starts `python3 -u SCRIPT arguments...` with `script` inside `directory` (which the peer keeps alive).
-    init(script: URL, arguments: [String], directory: TemporaryDirectory) throws {
+    /// Starts `python3 -u SCRIPT arguments...` with `script` inside `directory` (which the peer keeps alive),
+    /// after `launcher` when there is one (e.g. `ip netns exec HOST`).
+    init(script: URL, arguments: [String], directory: TemporaryDirectory, launcher: [String] = []) throws {
         self.directory = directory
         name = script.lastPathComponent
         stdoutURL = try directory.write("", to: "\(name).stdout")
@@ -22,8 +23,9 @@ public final class PythonPeer: @unchecked Sendable {
         stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
         stderrHandle = try FileHandle(forWritingTo: stderrURL)
         process = Process()
-        process.executableURL = try PythonPeer.interpreter()
-        process.arguments = ["-u", script.path] + arguments
+        let command = [try PythonPeer.interpreter().path, "-u", script.path] + arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? command[0])
+        process.arguments = Array((launcher + command).dropFirst())
         process.currentDirectoryURL = directory.url
         var environment = ProcessInfo.processInfo.environment
         for variable in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
@@ -63,9 +65,15 @@ public final class PythonPeer: @unchecked Sendable {
     }
 
     /// Runs the script at `script` (a file of the repository, such as an example's client) with `arguments`; its
-    /// output files live in a new temporary directory. Stopped by its PID like any peer.
-    public static func start(script: URL, arguments: [String]) throws -> PythonPeer {
-        try PythonPeer(script: script, arguments: arguments, directory: try TemporaryDirectory(prefix: "streamgate-script"))
+    /// output files live in a new temporary directory. `launcher` goes before the interpreter. Stopped by its PID
+    /// like any peer.
+    public static func start(script: URL, arguments: [String], launcher: [String] = []) throws -> PythonPeer {
+        try PythonPeer(
+            script: script,
+            arguments: arguments,
+            directory: try TemporaryDirectory(prefix: "streamgate-script"),
+            launcher: launcher
+        )
     }
 
     /// Fails with the `pip install` line to run when `python3` cannot import every one of `modules`.
@@ -185,13 +193,7 @@ public final class PythonPeer: @unchecked Sendable {
     /// SIGTERM by PID, up to `timeout` seconds to exit, then SIGKILL. Safe to call twice.
     public func stop(timeout: TimeInterval = 2) {
         guard stopped.markStopped() else { return }
-        if process.isRunning {
-            ProcessSignal.terminate(process.processIdentifier)
-            if !Wait.until(timeout: timeout, interval: 0.01, { !process.isRunning }) {
-                ProcessSignal.forceKill(process.processIdentifier)
-            }
-        }
-        process.waitUntilExit()
+        ProcessSignal.stop(process, timeout: timeout)
         try? stdoutHandle.close()
         try? stderrHandle.close()
     }
