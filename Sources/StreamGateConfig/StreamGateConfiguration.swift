@@ -581,19 +581,51 @@ public struct SSEConfig: Sendable, Equatable {
     public var retry: Duration?
     public var firstByte: FirstByte
     public var upstreamAcceptEncoding: AcceptEncoding
+    /// Upstream failover with Last-Event-ID (`resume: true` and its settings); nil when off.
+    public var resume: SSEResumeConfig?
 
     public init(
         heartbeatInterval: Duration = .seconds(15),
         heartbeatComment: String = "",
         retry: Duration? = nil,
         firstByte: FirstByte = .immediate,
-        upstreamAcceptEncoding: AcceptEncoding = .strip
+        upstreamAcceptEncoding: AcceptEncoding = .strip,
+        resume: SSEResumeConfig? = nil
     ) {
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatComment = heartbeatComment
         self.retry = retry
         self.firstByte = firstByte
         self.upstreamAcceptEncoding = upstreamAcceptEncoding
+        self.resume = resume
+    }
+}
+
+/// How an event stream survives the failure of its upstream (`sse.resume: true`): the same request is opened
+/// again, to another healthy server when there is one, with `Last-Event-ID` set to the last event the client got,
+/// and the client's stream goes on with no error, gap or duplicate. Only whole events reach the client, so a
+/// failover always falls on an event boundary.
+public struct SSEResumeConfig: Sendable, Equatable {
+    /// Failed attempts in a row after which the client stream ends (cleanly, at an event boundary).
+    public var attempts: Int
+    /// The wait before an attempt that cannot go to another healthy server, and before every later attempt;
+    /// doubled per attempt up to `maximumBackoff`, and jittered.
+    public var backoff: Duration
+    /// A clean end of the upstream response is resumed too (origins that end their streams when they restart);
+    /// otherwise it ends the client stream as it would without `resume`.
+    public var onEnd: Bool
+    /// The largest event held back until it is whole; a longer one passes in pieces, and a failure inside it
+    /// cuts the client stream.
+    public var maxEventBytes: Int
+
+    /// The cap of the doubling backoff.
+    public static let maximumBackoff = Duration.seconds(30)
+
+    public init(attempts: Int = 3, backoff: Duration = .milliseconds(500), onEnd: Bool = false, maxEventBytes: Int = 256 * 1024) {
+        self.attempts = attempts
+        self.backoff = backoff
+        self.onEnd = onEnd
+        self.maxEventBytes = maxEventBytes
     }
 }
 

@@ -152,6 +152,20 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(config.upstreams.first?.healthCheck, HealthCheckConfig())
     }
 
+    /// The commented-out failover keys of the bundled file are valid once uncommented, and mean the defaults.
+    func testBundledResumeExampleLoadsWhenUncommented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let bundled = try String(contentsOf: root.appendingPathComponent("conf/streamgate.yaml"), encoding: .utf8)
+        var text = bundled
+        for key in ["resume", "resume_attempts", "resume_backoff", "resume_on_end", "resume_max_event"] {
+            text = text.replacingOccurrences(of: "      # \(key):", with: "      \(key):")
+        }
+        XCTAssertEqual(text.components(separatedBy: "\n      resume").count - 1, 5, "the failover keys are gone")
+        let config = try ConfigLoader.load(yaml: text, sourcePath: "conf/streamgate.yaml")
+        XCTAssertEqual(config.routes.first?.sse.resume, SSEResumeConfig())
+    }
+
     /// The commented-out WebSocket route in the bundled file is valid once uncommented.
     func testBundledWebSocketExampleLoadsWhenUncommented() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

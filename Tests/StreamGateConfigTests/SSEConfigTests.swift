@@ -102,7 +102,8 @@ final class SSEConfigTests: XCTestCase {
             #"streamgate.yaml:16: routes[0].sse.upstream_accept_encoding: invalid value "gzip" (expected one of: "#
                 + "strip, keep)",
             "streamgate.yaml:17: routes[0].sse.heartbeat: unknown key (expected one of: heartbeat_interval, "
-                + "heartbeat_comment, retry, first_byte, upstream_accept_encoding)",
+                + "heartbeat_comment, retry, first_byte, upstream_accept_encoding, resume, resume_attempts, "
+                + "resume_backoff, resume_on_end, resume_max_event)",
         ])
     }
 

@@ -82,8 +82,13 @@ public struct ConfigSummary {
         if let retry = sse.retry {
             text += " retry=\(retry.configText)"
         }
-        return text + " first_byte=\(sse.firstByte.rawValue)"
+        text += " first_byte=\(sse.firstByte.rawValue)"
             + " upstream_accept_encoding=\(sse.upstreamAcceptEncoding.rawValue)"
+        if let resume = sse.resume {
+            text += " resume=on resume_attempts=\(resume.attempts) resume_backoff=\(resume.backoff.configText)"
+                + " resume_on_end=\(resume.onEnd) resume_max_event=\(ByteSizeParser.text(resume.maxEventBytes))"
+        }
+        return text
     }
 
     /// A route's WebSocket settings (shown only when they differ from the defaults).

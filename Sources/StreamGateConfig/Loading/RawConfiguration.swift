@@ -342,6 +342,11 @@ struct RawSSE: RawSection {
         case retry
         case firstByte = "first_byte"
         case upstreamAcceptEncoding = "upstream_accept_encoding"
+        case resume
+        case resumeAttempts = "resume_attempts"
+        case resumeBackoff = "resume_backoff"
+        case resumeOnEnd = "resume_on_end"
+        case resumeMaxEvent = "resume_max_event"
     }
 
     var heartbeatInterval: String?
@@ -349,6 +354,11 @@ struct RawSSE: RawSection {
     var retry: String?
     var firstByte: String?
     var upstreamAcceptEncoding: String?
+    var resume: Bool?
+    var resumeAttempts: Int?
+    var resumeBackoff: String?
+    var resumeOnEnd: Bool?
+    var resumeMaxEvent: String?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
@@ -357,6 +367,11 @@ struct RawSSE: RawSection {
         retry = reader.value(.retry)
         firstByte = reader.value(.firstByte)
         upstreamAcceptEncoding = reader.value(.upstreamAcceptEncoding)
+        resume = reader.value(.resume)
+        resumeAttempts = reader.value(.resumeAttempts)
+        resumeBackoff = reader.value(.resumeBackoff)
+        resumeOnEnd = reader.value(.resumeOnEnd)
+        resumeMaxEvent = reader.value(.resumeMaxEvent)
     }
 }
 

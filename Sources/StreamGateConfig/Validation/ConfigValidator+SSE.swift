@@ -21,7 +21,10 @@ extension ConfigValidator {
             at: path.appending("upstream_accept_encoding"),
             default: defaults.upstreamAcceptEncoding
         )
-        guard let heartbeatInterval, let heartbeatComment, retryIsValid, let firstByte, let acceptEncoding else {
+        let (resume, resumeIsValid) = validateResume(raw, at: path)
+        guard let heartbeatInterval, let heartbeatComment, retryIsValid, let firstByte, let acceptEncoding,
+            resumeIsValid
+        else {
             return nil
         }
         return SSEConfig(
@@ -29,8 +32,48 @@ extension ConfigValidator {
             heartbeatComment: heartbeatComment,
             retry: retry,
             firstByte: firstByte,
-            upstreamAcceptEncoding: acceptEncoding
+            upstreamAcceptEncoding: acceptEncoding,
+            resume: resume
         )
+    }
+
+    /// The failover settings (nil when `resume` is off), and whether they were valid. A `resume_*` key without
+    /// `resume: true` is an error: it would silently do nothing.
+    private mutating func validateResume(_ raw: RawSSE?, at path: ConfigKeyPath) -> (SSEResumeConfig?, Bool) {
+        guard let raw else { return (nil, true) }
+        let defaults = SSEResumeConfig()
+        guard raw.resume == true else {
+            let given: [(String, Bool)] = [
+                ("resume_attempts", raw.resumeAttempts != nil),
+                ("resume_backoff", raw.resumeBackoff != nil),
+                ("resume_on_end", raw.resumeOnEnd != nil),
+                ("resume_max_event", raw.resumeMaxEvent != nil),
+            ]
+            var valid = true
+            for (key, isGiven) in given where isGiven {
+                report("has no effect without resume: true", at: path.appending(key))
+                valid = false
+            }
+            return (nil, valid)
+        }
+        let attempts = integer(raw.resumeAttempts, at: path.appending("resume_attempts"), in: 1...100, default: defaults.attempts)
+        var backoff = duration(raw.resumeBackoff, at: path.appending("resume_backoff"), default: defaults.backoff)
+        if let value = backoff, value <= .zero {
+            report("must be longer than 0s (the wait before a resume attempt to the same server)", at: path.appending("resume_backoff"))
+            backoff = nil
+        } else if let value = backoff, value > SSEResumeConfig.maximumBackoff {
+            report("must be at most \(SSEResumeConfig.maximumBackoff.configText) (got \(value.configText))", at: path.appending("resume_backoff"))
+            backoff = nil
+        }
+        let maxEvent = byteSize(
+            raw.resumeMaxEvent,
+            at: path.appending("resume_max_event"),
+            in: 1024...(16 * 1024 * 1024),
+            default: defaults.maxEventBytes
+        )
+        guard let attempts, let backoff, let maxEvent else { return (nil, false) }
+        let config = SSEResumeConfig(attempts: attempts, backoff: backoff, onEnd: raw.resumeOnEnd ?? false, maxEventBytes: maxEvent)
+        return (config, true)
     }
 
     /// The comment text (`""` when absent), or nil after reporting a line break in it: the heartbeat is one
