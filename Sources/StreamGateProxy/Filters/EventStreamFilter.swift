@@ -7,19 +7,34 @@ import StreamGateConfig
 /// only where they change no event. When to insert them is `EventStreamSession`'s business.
 struct EventStreamFilter {
     let config: SSEConfig
-    private var scanner = EventStreamScanner()
-    private let heartbeatBytes: ByteBuffer
+    var scanner = EventStreamScanner()
+    let heartbeatBytes: ByteBuffer
     /// StreamGate wrote bytes of its own before the upstream's first: an upstream BOM must then be dropped.
-    private var wroteAhead = false
+    var wroteAhead = false
+    /// With `sse.resume`: what it takes to forward whole events only (`EventStreamFilter+WholeEvents`); nil when
+    /// bytes pass as they come.
+    var wholeEvents: WholeEventState?
 
     /// `heartbeat` is the comment line to send (shared per route: writing it copies nothing).
     init(config: SSEConfig, heartbeat: ByteBuffer) {
         self.config = config
         self.heartbeatBytes = heartbeat
+        if let resume = config.resume {
+            wholeEvents = WholeEventState(maxEventBytes: resume.maxEventBytes)
+        }
     }
 
-    var eventCount: Int { scanner.eventCount }
-    var lastEventID: String? { scanner.lastEventID }
+    /// Events forwarded to the client (on every upstream this stream had).
+    var eventCount: Int {
+        guard let wholeEvents else { return scanner.eventCount }
+        return wholeEvents.eventsBefore + scanner.eventCount - wholeEvents.replayedEventsDropped
+    }
+
+    var lastEventID: String? {
+        guard wholeEvents != nil else { return scanner.lastEventID }
+        return relayedEventID
+    }
+
     var isAtEventBoundary: Bool { scanner.isAtEventBoundary }
 
     /// Whether a response head announces an event stream (`text/event-stream`, any parameters, any case).
@@ -68,6 +83,9 @@ struct EventStreamFilter {
     /// Scans one upstream chunk and returns what to forward: the chunk itself, untouched, except for a leading
     /// BOM that can no longer lead once StreamGate wrote ahead of it.
     mutating func forward(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        if wholeEvents != nil {
+            return forwardWholeEvents(chunk, allocator: allocator)
+        }
         let leadingBOM = scanner.scan(chunk)
         guard wroteAhead, leadingBOM != .none else { return chunk }
         return leadingBOM.applied(to: chunk, allocator: allocator)
@@ -82,12 +100,19 @@ struct EventStreamFilter {
             slice = chunk.getSlice(at: chunk.readerIndex, length: boundaryEnd) ?? chunk
         }
         let forwarded = wroteAhead && leadingBOM != .none ? leadingBOM.applied(to: slice, allocator: allocator) : slice
-        return (forwarded, boundaryEnd != nil)
+        guard wholeEvents != nil else {
+            return (forwarded, boundaryEnd != nil)
+        }
+        // Whole events only: the held start of the event goes first; without a boundary the rest is held too.
+        guard boundaryEnd != nil else {
+            return (hold(forwarded, allocator: allocator), false)
+        }
+        return (releaseHeld(before: forwarded, allocator: allocator), true)
     }
 
-    /// A heartbeat comment when the stream stands at an event boundary; nil in the middle of an event.
+    /// A heartbeat comment when the client stands at an event boundary; nil in the middle of an event.
     mutating func heartbeat() -> ByteBuffer? {
-        guard scanner.isAtEventBoundary else { return nil }
+        guard clientIsAtEventBoundary else { return nil }
         wroteAhead = true
         return heartbeatBytes
     }

@@ -41,6 +41,11 @@ struct EventStreamScanner {
     /// The reconnection time in milliseconds from the last valid `retry` field (ASCII digits only), if any.
     private(set) var lastRetry: Int?
 
+    /// The last event ID as a client holds it after the last blank line (the WHATWG "last event ID string", set
+    /// from `lastEventID` at every dispatch): unlike `lastEventID`, it never reflects an `id` line of an event
+    /// still incomplete.
+    private(set) var boundaryEventID: String?
+
     /// Where the current line stands.
     private var line = LineState.start
     /// How far the start of the stream has matched the BOM.
@@ -89,7 +94,9 @@ struct EventStreamScanner {
 
     /// Scans `bytes` like `scan(_:)`; with `stoppingAtBoundary`, stops right after the first event boundary in
     /// the chunk and returns how many of its bytes lead up to it (`boundaryEnd`), leaving the rest unscanned: for
-    /// a stream that must end at the next boundary.
+    /// a stream that must end at the next boundary. Without it, scans the whole chunk and `boundaryEnd` is the
+    /// end of the last blank line in it (nil when none ends in it): what a stream that forwards only whole events
+    /// may forward.
     mutating func scan(_ bytes: ByteBuffer, stoppingAtBoundary: Bool) -> (leadingBOM: LeadingBOM, boundaryEnd: Int?) {
         bytes.withUnsafeReadableBytes { chunk in
             var adjustment = LeadingBOM.none
@@ -139,6 +146,8 @@ struct EventStreamScanner {
         var idStart = 0
         // The first CR at or after the last line-end search (chunk.count when none), -1 before the first search.
         var nextCR = -1
+        // Where the last blank line of the chunk ended.
+        var lastBoundaryEnd: Int?
         var index = start
         while index < chunk.count {
             let byte = chunk[index]
@@ -150,11 +159,14 @@ struct EventStreamScanner {
                 }
             }
             if byte == ASCII.lf || byte == ASCII.cr {
-                endLine(chunk, idStart: idStart, end: index)
+                let isBlank = endLine(chunk, idStart: idStart, end: index)
                 pendingCR = byte == ASCII.cr
                 index += 1
-                if stoppingAtBoundary && isAtEventBoundary {
-                    return index
+                if isBlank {
+                    if stoppingAtBoundary {
+                        return index
+                    }
+                    lastBoundaryEnd = index
                 }
                 continue
             }
@@ -195,7 +207,7 @@ struct EventStreamScanner {
         if case .idValue = line {
             keepIDBytes(chunk, from: idStart)
         }
-        return nil
+        return lastBoundaryEnd
     }
 
     /// True when `chunk[index...]` starts with `data:` (the `d` is already known).
@@ -252,12 +264,13 @@ struct EventStreamScanner {
         return .retryValue(hasDigits: true)
     }
 
-    /// Applies the line that ends at `chunk[end]`.
-    private mutating func endLine(_ chunk: UnsafeRawBufferPointer, idStart: Int, end: Int) {
+    /// Applies the line that ends at `chunk[end]`; true when it was blank (an event boundary).
+    private mutating func endLine(_ chunk: UnsafeRawBufferPointer, idStart: Int, end: Int) -> Bool {
         var isBlank = false
         switch line {
         case .start:
             isBlank = true
+            boundaryEventID = lastEventID
             if blockHasData {
                 eventCount += 1
                 blockHasData = false
@@ -279,6 +292,7 @@ struct EventStreamScanner {
         }
         afterBlankLine = isBlank
         line = .start
+        return isBlank
     }
 
     /// Records the `id` value made of the kept bytes and `chunk[start..<end]`, unless it must be ignored.

@@ -30,6 +30,19 @@ struct EventStreamSession {
     var eventCount: Int { filter.eventCount }
     var lastEventID: String? { filter.lastEventID }
     var isAtEventBoundary: Bool { filter.isAtEventBoundary }
+    /// The last event ID the client holds, which a resumed request sends as `Last-Event-ID`.
+    var relayedEventID: String? { filter.relayedEventID }
+    /// The upstream may be replaced without the client noticing (`sse.resume`, and not inside an event too long
+    /// to hold back).
+    var canFailOver: Bool { filter.canFailOver }
+
+    /// The upstream is gone and another will continue the stream: its unfinished event is dropped, the client
+    /// stands at a boundary (heartbeats may go out), and the next upstream's replay is filtered. Returns the id to
+    /// resume from, nil when the client has none.
+    mutating func beginFailover() -> String? {
+        heartbeatWaitsForBoundary = false
+        return filter.beginFailover()
+    }
 
     /// The upstream's response head arrived: the head to send now with the bytes that follow it at once, or nil
     /// when the head waits for the upstream's first byte.
