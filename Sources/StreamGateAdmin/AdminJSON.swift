@@ -121,6 +121,9 @@ enum AdminJSON {
         json.key("heartbeats"); json.int(stream.heartbeats)
         json.key("last_event_id"); json.string(stream.lastEventID)
         json.key("queued_bytes"); json.int(stream.queuedBytes)
+        if let resumes = stream.resumes {
+            json.key("resumes"); json.int(resumes)
+        }
         json.endObject()
     }
 

@@ -103,6 +103,11 @@ enum ConfigJSON {
                         "retry": route.sse.retry?.configText ?? NSNull(),
                         "first_byte": route.sse.firstByte.rawValue,
                         "upstream_accept_encoding": route.sse.upstreamAcceptEncoding.rawValue,
+                        "resume": route.sse.resume != nil,
+                        "resume_attempts": route.sse.resume.map { $0.attempts as Any } ?? NSNull(),
+                        "resume_backoff": route.sse.resume.map { $0.backoff.configText as Any } ?? NSNull(),
+                        "resume_on_end": route.sse.resume.map { $0.onEnd as Any } ?? NSNull(),
+                        "resume_max_event": route.sse.resume.map { $0.maxEventBytes as Any } ?? NSNull(),
                     ] as [String: Any],
                     "websocket": [
                         "idle_timeout": route.websocket.idleTimeout.configText,

@@ -89,6 +89,9 @@ public final class MetricsExporter: StreamObserver {
         for (key, count) in totals.connectErrors {
             add("streamgate_upstream_connect_errors_total", [key.upstream, key.server], count, to: &counters)
         }
+        for (key, count) in totals.resumes {
+            add("streamgate_sse_resumes_total", [key.route, key.result.rawValue], count, to: &counters)
+        }
         for (key, count) in totals.limitHits {
             add("streamgate_limit_hits_total", [key.listener, key.limit.rawValue], count, to: &counters)
         }
@@ -140,6 +143,7 @@ public final class MetricsExporter: StreamObserver {
         "streamgate_streams_total": ["kind", "route", "outcome"],
         "streamgate_sse_events_total": ["route"],
         "streamgate_heartbeats_total": ["kind", "route"],
+        "streamgate_sse_resumes_total": ["route", "result"],
         "streamgate_upstream_connect_errors_total": ["upstream", "server"],
         "streamgate_tls_handshake_errors_total": ["listener"],
         "streamgate_limit_hits_total": ["listener", "limit"],

@@ -38,6 +38,32 @@ final class UpstreamHTTP2StreamEndTests: EndToEndTestCase {
         XCTAssertEqual(origin.events("reset_sent").count, 2)
     }
 
+    /// On a route with `sse.resume`, an upstream RST_STREAM inside an event is hidden: the half event never reaches
+    /// the client, the same request goes again as a new stream with Last-Event-ID, and what the origin resends is
+    /// dropped; the client gets ids 1 to 12 once each and a clean end.
+    func testResetInsideAnEventIsResumedOnANewStream() throws {
+        let origin = try ScriptedHTTP2Origin()
+        track(origin.peer)
+        let yaml = ProxyConfigText.yaml(
+            upstreamPorts: [origin.port],
+            routes: [.init("/", sse: "{ resume: true, resume_backoff: 100ms }")],
+            upstreamKeys: ["protocol: h2c"]
+        )
+        let proxy = try startProxy(yaml, arguments: ["--threads", "1"])
+        let base = try proxy.baseURL()
+        for (index, query) in ["count=12&reset_after=5", "count=12&reset_after=5&inclusive=1"].enumerated() {
+            let result = try Curl.fetch("\(base)/resumable?\(query)", ["--http2-prior-knowledge", "--max-time", "10"])
+            XCTAssertEqual(result.exitCode, 0, "\(query): \(result.stderr)")
+            let ids = result.text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
+            XCTAssertEqual(ids, (1...12).map(String.init), query)
+            XCTAssertFalse(result.text.contains("half of event"), query)
+            let requests = origin.events("request").suffix(2)
+            XCTAssertEqual(requests.map { $0["last_event_id"] ?? "?" }, ["", "5"], query)
+            XCTAssertEqual(origin.events("reset_sent").count, index + 1, query)
+        }
+        XCTAssertEqual(Set(origin.events("request").compactMap { $0["conn"] }), ["1"], "one upstream connection")
+    }
+
     func testClientThatGoesAwayCancelsItsUpstreamStream() throws {
         let (origin, base) = try startOriginAndProxy()
         let stream = try CurlStream(["-N", "--http1.1", "\(base)/events?count=1000&interval=0.1"])

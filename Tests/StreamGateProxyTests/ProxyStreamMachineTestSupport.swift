@@ -97,6 +97,9 @@ enum MachineTestSupport {
             if flush { parts.append("flush") }
             return "write(\(parts.joined(separator: ", ")))"
         case .upgrade(let head): return "upgrade(\(head.status.code))"
+        case .resumeUpstream: return "resumeUpstream"
+        case .sendResumeRequest(let head):
+            return "sendResumeRequest(Last-Event-ID \(head.headers.first(name: "last-event-id") ?? "none"))"
         case .finish(let ending):
             switch ending {
             case .respondLocally(let status, let reason): return "respond \(status.code): \(reason)"

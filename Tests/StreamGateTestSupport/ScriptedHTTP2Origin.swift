@@ -7,6 +7,10 @@ import Foundation
 ///
 /// - `GET /events?count=N&interval=S`: N events (`data: conn C event i`), then END_STREAM (`stream_done`);
 /// - `GET /reset?code=N&after=S`: the head and one event, then RST_STREAM with code N after S seconds (`reset_sent`);
+/// - `GET /resumable?count=N&reset_after=K`: events `id: i` from after the request's Last-Event-ID (1 without
+///   one) to N, then END_STREAM; but a request starting at or before K sends only up to event K, then half of the
+///   next event, then RST_STREAM INTERNAL_ERROR (`reset_sent`); `inclusive=1` starts at the Last-Event-ID itself
+///   (an origin that resends the last event);
 /// - `GET /stall`: no answer at all (`stall`), until the stream is reset or the connection closes;
 /// - `GET /bulk?size=N`: N bytes, each DATA frame only as the stream and connection windows allow, so `sent` in its
 ///   `bulk_progress` events (every MiB) is what went on the wire; `bulk_done` at the end;
@@ -75,8 +79,10 @@ public final class ScriptedHTTP2Origin: @unchecked Sendable {
                 if isinstance(event, h2.events.RequestReceived):
                     headers = dict(event.headers)
                     path = headers.get(":path", "/")
-                    emit("request", conn=self.number, stream=event.stream_id, path=path, method=headers.get(":method"))
-                    self.tasks[event.stream_id] = asyncio.ensure_future(self.respond(event.stream_id, path))
+                    emit("request", conn=self.number, stream=event.stream_id, path=path, method=headers.get(":method"),
+                         last_event_id=headers.get("last-event-id", ""))
+                    self.tasks[event.stream_id] = asyncio.ensure_future(
+                        self.respond(event.stream_id, path, headers.get("last-event-id")))
                 elif isinstance(event, h2.events.DataReceived):
                     self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
                 elif isinstance(event, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):
@@ -95,7 +101,7 @@ public final class ScriptedHTTP2Origin: @unchecked Sendable {
                 self.h2.send_data(stream, data, end_stream=end)
                 self.flush()
 
-            async def respond(self, stream, path):
+            async def respond(self, stream, path, last_event_id=None):
                 name, _, query = path.partition("?")
                 params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
                 try:
@@ -107,6 +113,23 @@ public final class ScriptedHTTP2Origin: @unchecked Sendable {
                             if i < count:
                                 await asyncio.sleep(interval)
                         emit("stream_done", conn=self.number, stream=stream)
+                    elif name == "/resumable":
+                        count, reset_after = int(params.get("count", "10")), int(params.get("reset_after", "5"))
+                        last = int(last_event_id) if last_event_id else 0
+                        first = last if params.get("inclusive") == "1" and last > 0 else last + 1
+                        self.send_headers(stream)
+                        upto = reset_after if last < reset_after else count
+                        for i in range(first, upto + 1):
+                            self.send(stream, f"id: {i}\ndata: event {i}\n\n".encode(), end=i == count)
+                            await asyncio.sleep(0.05)
+                        if upto < count:
+                            self.send(stream, f"id: {upto + 1}\ndata: half of event".encode())
+                            await asyncio.sleep(0.05)
+                            self.h2.reset_stream(stream, error_code=2)
+                            self.flush()
+                            emit("reset_sent", conn=self.number, stream=stream, code=2)
+                        else:
+                            emit("stream_done", conn=self.number, stream=stream)
                     elif name == "/reset":
                         self.send_headers(stream)
                         self.send(stream, b"data: before reset\n\n")

@@ -98,6 +98,11 @@ final class LiveConnection {
         registry.totals.connectFailed(upstream: upstream, server: server)
     }
 
+    /// An event stream of `route` lost its upstream, and this came of it.
+    func resumeEnded(route: String, result: ResumeResult) {
+        registry.totals.resumeEnded(route: route, result: result)
+    }
+
     func responseHeadArrived(route: String, latency: TimeAmount) {
         for observer in registry.observers {
             observer.responseHeadArrived(route: route, latency: latency)

@@ -24,6 +24,11 @@ public struct RegistryTotals: Sendable, Equatable {
         public var server: String
     }
 
+    public struct ResumeKey: Hashable, Sendable {
+        public var route: String
+        public var result: ResumeResult
+    }
+
     public private(set) var streams: [StreamKey: Int] = [:]
     /// SSE events and heartbeats (SSE comments, WebSocket pings) of ended streams, by kind and route.
     public private(set) var events: [RouteKey: Int] = [:]
@@ -35,6 +40,8 @@ public struct RegistryTotals: Sendable, Equatable {
     public private(set) var tlsHandshakeErrors: [String: Int] = [:]
     /// How often clients of each listener ran into each limit.
     public private(set) var limitHits: [LimitKey: Int] = [:]
+    /// Event streams that lost their upstream (`sse.resume`), by route and what came of it.
+    public private(set) var resumes: [ResumeKey: Int] = [:]
 
     public init() {}
 
@@ -73,6 +80,10 @@ public struct RegistryTotals: Sendable, Equatable {
         tlsHandshakeErrors[listener, default: 0] += 1
     }
 
+    mutating func resumeEnded(route: String, result: ResumeResult) {
+        resumes[ResumeKey(route: route, result: result), default: 0] += 1
+    }
+
     mutating func limitHit(_ limit: LimitKind, listener: String) {
         limitHits[LimitKey(listener: listener, limit: limit), default: 0] += 1
     }
@@ -86,5 +97,6 @@ public struct RegistryTotals: Sendable, Equatable {
         connectErrors.merge(other.connectErrors, uniquingKeysWith: +)
         tlsHandshakeErrors.merge(other.tlsHandshakeErrors, uniquingKeysWith: +)
         limitHits.merge(other.limitHits, uniquingKeysWith: +)
+        resumes.merge(other.resumes, uniquingKeysWith: +)
     }
 }

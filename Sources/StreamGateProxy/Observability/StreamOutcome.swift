@@ -48,6 +48,20 @@ public enum StreamPhase: String, Sendable {
     case upgrading
     /// The stream ends at its next event boundary (max_lifetime or shutdown).
     case draining
+    /// An event stream lost its upstream and StreamGate is opening another (`sse.resume`); the client's stream
+    /// stays open meanwhile.
+    case resuming
     /// Over; about to leave the registry.
     case finished
+}
+
+/// What came of an event stream losing its upstream on a route with `sse.resume`: the `result` label of
+/// `streamgate_sse_resumes_total`.
+public enum ResumeResult: String, Sendable, CaseIterable {
+    /// Another upstream answered and the client's stream went on.
+    case resumed
+    /// `resume_attempts` attempts failed in a row: the client's stream ended at an event boundary.
+    case failed
+    /// No event id had reached the client, so nothing said where to resume: the client's stream ended.
+    case noID = "no_id"
 }

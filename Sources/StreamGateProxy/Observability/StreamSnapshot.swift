@@ -36,6 +36,8 @@ public struct StreamSnapshot: Sendable, Equatable {
     public var lastEventID: String?
     /// Response bytes waiting for the client to take them.
     public var queuedBytes: Int
+    /// Times an event stream on a route with `sse.resume` went on after losing its upstream; nil for other streams.
+    public var resumes: Int?
 
     public init(
         id: UInt32, kind: StreamKind, phase: StreamPhase, method: String, host: String?, path: String,

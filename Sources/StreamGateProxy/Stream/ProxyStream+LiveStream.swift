@@ -3,7 +3,7 @@ import NIOCore
 /// What the live registry shows of a proxied stream, read from its machine and connections on its loop.
 extension ProxyStream: LiveStream {
     func snapshot(now: NIODeadline) -> StreamSnapshot {
-        StreamSnapshot(
+        var snapshot = StreamSnapshot(
             id: streamID,
             kind: machine.kind,
             phase: machine.phase,
@@ -24,6 +24,8 @@ extension ProxyStream: LiveStream {
             lastEventID: machine.eventStream?.lastEventID,
             queuedBytes: downstream?.queuedResponseBytes ?? 0
         )
+        snapshot.resumes = machine.failover?.resumes
+        return snapshot
     }
 
     var counters: StreamCounters {

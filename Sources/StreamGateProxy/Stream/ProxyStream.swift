@@ -147,6 +147,23 @@ final class ProxyStream {
             }
         case .forwardRequestEnd:
             upstream?.writeAndFlush(.end(nil))
+        case .resumeUpstream:
+            let lost = upstream?.serverIndex
+            upstream?.close()
+            upstream = nil
+            reportResume()
+            perform(
+                machine.scheduleResumeAttempt(
+                    avoiding: lost,
+                    alternativeAvailable: lease.hasServerInService(otherThan: lost ?? machine.failover?.avoidServer),
+                    jitter: Double.random(in: 0.5...1.5),
+                    now: clock.now()
+                )
+            )
+        case .sendResumeRequest(let head):
+            upstream?.write(.head(head))
+            upstream?.write(.end(nil))
+            upstream?.flush()
         case .writeResponse(let head, let body, let flush):
             guard let downstream else { break }
             if let head {
@@ -168,7 +185,11 @@ final class ProxyStream {
                 completeUpgrade(head)
             }
         case .finish(let ending):
+            reportResume()
             finish(ending)
+        }
+        if machine.resumeReport != nil {
+            reportResume()
         }
         if machine.deadlinesMovedEarlier {
             machine.deadlinesMovedEarlier = false
@@ -177,15 +198,17 @@ final class ProxyStream {
     }
 
     private func leaseUpstream() {
-        lease.acquire(forUpgrade: machine.isWebSocket, connectFailed: { [self] failure in
+        let avoiding = machine.failover?.avoidServer
+        lease.acquire(forUpgrade: machine.isWebSocket, avoiding: avoiding, connectFailed: { [self] failure in
             connection?.upstreamConnectFailed(upstream: route.upstream.name, server: failure.address)
-            guard machine.isConnecting else { return false }
-            logger.warning("\(failure.description); trying another server")
+            guard machine.wantsUpstream else { return false }
+            let next = route.upstream.servers.count > 1 ? "; trying another server" : ""
+            logger.warning("\(failure.description)\(next)")
             return true
         }) { [self] result in
             switch result {
             case .success(let connection):
-                guard machine.isConnecting else {
+                guard machine.wantsUpstream else {
                     connection.close()
                     return
                 }
@@ -214,6 +237,12 @@ final class ProxyStream {
 extension ProxyStream: NIOScheduledCallbackHandler {
     func handleScheduledCallback(eventLoop: some EventLoop) {
         timer.fired()
+        if let server = upstream?.server, machine.failover?.phase == .relaying, !server.isAvailable(at: .now()),
+            lease.hasServerInService(otherThan: upstream?.serverIndex)
+        {
+            let reason = "upstream server \(server.address) is \(server.state().rawValue)"
+            perform(machine.upstreamTakenOutOfService(reason: reason))
+        }
         let action = machine.deadlineReached(now: clock.now())
         if case .finished(.timeoutResponseHeader) = machine.state, let upstream {
             lease.record(upstream, failure: "no response head within \(route.config.timeouts.responseHeader.configText)")
@@ -248,8 +277,9 @@ extension ProxyStream: UpstreamResponseDelegate {
         }
         let now = clock.now()
         let latency = machine.phase == .awaitingHead ? machine.responseHeadLatency(now: now) : nil
+        let firstHead = machine.isAwaitingHead
         perform(machine.responseHeadReceived(head, now: now, allocator: allocator))
-        if machine.kind == .sse, let slot = connection?.lateDrainSlot(now: now) {
+        if firstHead, machine.kind == .sse, let slot = connection?.lateDrainSlot(now: now) {
             drain(slot)
         }
         if let latency {
@@ -277,7 +307,10 @@ extension ProxyStream: UpstreamResponseDelegate {
     }
 
     func upstreamFailed(_ error: any Error) {
-        let awaitingHead = machine.isAwaitingHead
+        var awaitingHead = machine.isAwaitingHead
+        if case .awaitingHead = machine.failover?.phase {
+            awaitingHead = true
+        }
         let action = machine.upstreamFailed(error, connectionWasReused: upstream?.isRetrySafe ?? false)
         // A fresh connection that fails before the head counts against the server; a pooled one the server closed
         // as it was leased is retried and does not.

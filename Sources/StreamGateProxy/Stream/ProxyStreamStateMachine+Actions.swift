@@ -13,6 +13,11 @@ extension ProxyStreamStateMachine {
         case retry
         /// Send the request upstream: head, the body that arrived meanwhile, and its end if it came.
         case sendRequest(HTTPRequestHead, body: [ByteBuffer], end: Bool)
+        /// An event stream lost its upstream (or the one tried failed): close it, then ask
+        /// `scheduleResumeAttempt` when and where the next attempt goes.
+        case resumeUpstream
+        /// Send an event stream's request again, whole, to the upstream just leased for the resume.
+        case sendResumeRequest(HTTPRequestHead)
         /// Stop taking request body from the client until the upstream can take it.
         case pauseRequestBody
         case forwardRequestBody(ByteBuffer)

@@ -40,9 +40,13 @@ struct ProxyStreamStateMachine {
         case drain
         /// The client has not taken the stream's bytes for `limits.slow_consumer_timeout`.
         case slowConsumer
+        /// An event stream that lost its upstream: the next resume attempt is due, or the one under way is over
+        /// its time (`StreamFailover`).
+        case resume
     }
 
-    private(set) var state = State.idle
+    /// Set here and by the failover extension (`ProxyStreamStateMachine+Failover`).
+    internal(set) var state = State.idle
     /// The request as sent upstream. Its headers are dropped once the response head arrives (only a retry, which
     /// can only happen before that, needs them); method and target stay for the admin view.
     private(set) var upstreamHead: HTTPRequestHead
@@ -58,19 +62,23 @@ struct ProxyStreamStateMachine {
     /// Whether the upstream allows reusing its connection after this response.
     private var upstreamKeepAlive = false
     /// Set on an event stream's response head.
-    private(set) var eventStream: EventStreamSession?
+    internal(set) var eventStream: EventStreamSession?
+    /// Set with `eventStream` on a route with `sse.resume`, for a request that can be sent again (no body).
+    internal(set) var failover: StreamFailover?
+    /// What the failover did last, for the owner's log and metrics; taken with `takeResumeReport()`.
+    var resumeReport: StreamFailover.Report?
     /// Why the stream ends at its next event boundary, once that was asked for.
-    private var pendingEnd: (outcome: StreamOutcome, reason: String)?
+    var pendingEnd: (outcome: StreamOutcome, reason: String)?
     /// When a drain ends this event stream (at the next boundary from then on).
-    private var drainDeadline: NIODeadline?
+    var drainDeadline: NIODeadline?
     /// A drain's `retry:` field that found the stream inside an event: it goes out with the stream's end.
-    private var drainRetry: ByteBuffer?
+    var drainRetry: ByteBuffer?
 
     let startedAt: NIODeadline
     /// The last request or upstream byte (heartbeats excluded): what the `idle` timeout measures.
-    private(set) var lastActivity: NIODeadline
+    internal(set) var lastActivity: NIODeadline
     /// The last byte either way, StreamGate's own included: what the admin view calls idle.
-    private(set) var lastByte: NIODeadline
+    internal(set) var lastByte: NIODeadline
     private var headerDeadline: NIODeadline?
     /// The status of the response head sent to the client, once one was.
     private(set) var responseStatus: UInt?
@@ -114,6 +122,11 @@ struct ProxyStreamStateMachine {
         return false
     }
 
+    /// An upstream is being leased for the stream: its first one, or one to resume an event stream on.
+    var wantsUpstream: Bool {
+        isConnecting || (failover?.phase == .connecting && state == .streaming(.eventStream))
+    }
+
     /// The request went upstream and no response head has come yet.
     var isAwaitingHead: Bool {
         if case .awaitingHead = state { return true }
@@ -139,7 +152,9 @@ struct ProxyStreamStateMachine {
         switch state {
         case .idle, .connecting: return .connecting
         case .awaitingHead: return .awaitingHead
-        case .streaming: return pendingEnd == nil ? .streaming : .draining
+        case .streaming:
+            if let failover, failover.phase != .relaying { return .resuming }
+            return pendingEnd == nil ? .streaming : .draining
         case .upgrading: return .upgrading
         case .finished: return .finished
         }
@@ -264,6 +279,9 @@ struct ProxyStreamStateMachine {
 
     /// An upstream connection is ready for the stream (only asked for while `isConnecting`).
     mutating func upstreamLeased(now: NIODeadline) -> Action {
+        if failover?.phase == .connecting {
+            return resumeUpstreamLeased(now: now)
+        }
         guard case .connecting(let attempt) = state else { return .none }
         state = .awaitingHead(attempt: attempt)
         let body = pendingBody
@@ -277,6 +295,9 @@ struct ProxyStreamStateMachine {
 
     /// No upstream connection could be had.
     mutating func upstreamUnavailable(_ failure: UpstreamLeaseFailure) -> Action {
+        if failover?.phase == .connecting {
+            return resumeAttemptFailed(reason: failure.description)
+        }
         guard isConnecting else { return .none }
         return finish(.upstreamError, .respondLocally(failure.timedOut ? .gatewayTimeout : .badGateway, reason: failure.description))
     }
@@ -295,9 +316,15 @@ struct ProxyStreamStateMachine {
         now: NIODeadline,
         allocator: ByteBufferAllocator
     ) -> Action {
+        if case .awaitingHead = failover?.phase {
+            return resumeHeadReceived(head, now: now)
+        }
         guard case .awaitingHead = state else { return .none }
         let webSocketKey = isWebSocket ? upstreamHead.headers.first(name: "sec-websocket-key") : nil
-        upstreamHead.headers = HTTPHeaders()
+        let resume = isWebSocket || requestBodyBytes > 0 ? nil : route.config.sse.resume
+        if resume == nil || !EventStreamFilter.isEventStream(head) {
+            upstreamHead.headers = HTTPHeaders()
+        }
         let clientHead = ResponseHeaderRewriter.downstreamHead(for: head)
         if head.status == .switchingProtocols {
             guard isWebSocket else {
@@ -321,6 +348,9 @@ struct ProxyStreamStateMachine {
             return .writeResponse(head: clientHead, body: nil, flush: false)
         }
         state = .streaming(.eventStream)
+        if let resume, Self.canBeSentAgain(upstreamHead.method) {
+            failover = StreamFailover(config: resume)
+        }
         var session = EventStreamSession(config: route.config.sse, heartbeat: route.heartbeatBytes, now: now)
         let opening = session.start(head: clientHead, now: now, allocator: allocator)
         eventStream = session
@@ -347,6 +377,9 @@ struct ProxyStreamStateMachine {
         guard let (bytes, endsHere) = eventStream?.forward(buffer, now: now, allocator: allocator) else {
             return .none
         }
+        if failover?.failedAttempts ?? 0 > 0 {
+            relayedAfterResume()
+        }
         responseBodyBytes += bytes.readableBytes
         if endsHere, let pendingEnd {
             let body = appendingDrainRetry(to: bytes)
@@ -357,6 +390,9 @@ struct ProxyStreamStateMachine {
 
     mutating func responseEndReceived() -> Action {
         guard isStreaming else { return .none }
+        if let failover, failover.phase == .relaying, failover.config.onEnd {
+            return failOver(reason: "upstream ended the event stream")
+        }
         let head = eventStream?.takeHeldHead() ?? nil
         return finish(.ok, .complete(head: head, reuseUpstream: upstreamKeepAlive && requestFullySent))
     }
@@ -375,6 +411,11 @@ struct ProxyStreamStateMachine {
                 return .retry
             }
             return finish(.upstreamError, .respondLocally(.badGateway, reason: "upstream failed before responding: \(error)"))
+        case .streaming where failover != nil:
+            if failover?.phase == .relaying {
+                return failOver(reason: "upstream failed mid-stream: \(error)")
+            }
+            return resumeAttemptFailed(reason: "upstream failed before responding: \(error)")
         case .streaming, .upgrading:
             return finish(
                 .upstreamError,
@@ -411,6 +452,11 @@ struct ProxyStreamStateMachine {
         }
     }
 
+    /// A request an event stream can be resumed with: one that is safe to send again and carries no body.
+    static func canBeSentAgain(_ method: HTTPMethod) -> Bool {
+        method == .GET || method == .HEAD
+    }
+
     /// RFC 9110 section 9.2.2.
     private static func isIdempotent(_ method: HTTPMethod) -> Bool {
         switch method {
@@ -421,7 +467,7 @@ struct ProxyStreamStateMachine {
 
     // MARK: Ending
 
-    private mutating func finish(_ outcome: StreamOutcome, _ ending: Ending) -> Action {
+    mutating func finish(_ outcome: StreamOutcome, _ ending: Ending) -> Action {
         state = .finished(outcome)
         if case .respondLocally(let status, _) = ending {
             responseStatus = status.code
@@ -431,7 +477,7 @@ struct ProxyStreamStateMachine {
     }
 
     /// Ends a response in progress: an event stream cleanly, anything else cut.
-    private mutating func endStreaming(_ outcome: StreamOutcome, reason: String) -> Action {
+    mutating func endStreaming(_ outcome: StreamOutcome, reason: String) -> Action {
         let head = eventStream?.takeHeldHead() ?? nil
         if eventStream != nil {
             let body = drainRetry == nil ? nil : appendingDrainRetry(to: ByteBuffer())
@@ -477,7 +523,10 @@ extension ProxyStreamStateMachine {
         case .streaming:
             break
         }
-        if route.idleTimeout > .zero {
+        if let failover, failover.phase != .relaying {
+            // Between upstreams the attempt's own times apply, not the idle timeout.
+            next.offer(failover.deadline, .resume)
+        } else if route.idleTimeout > .zero {
             next.offer(lastActivity + route.idleTimeout, .idle)
         }
         if route.maxLifetime > .zero && pendingEnd == nil {
@@ -512,8 +561,12 @@ extension ProxyStreamStateMachine {
         case .maxLifetime where !isStreaming:
             let reason = "max_lifetime \(timeouts.maxLifetime.configText) reached before a response"
             return finish(.timeoutLifetime, .respondLocally(.gatewayTimeout, reason: reason))
+        case .idle where failover != nil:
+            return failOver(reason: "upstream sent no bytes for \(timeouts.idle.configText) (idle timeout)")
         case .idle:
             return endStreaming(.timeoutIdle, reason: "no bytes for \(timeouts.idle.configText) (idle timeout)")
+        case .resume:
+            return resumeDeadlineReached(now: now)
         case .maxLifetime:
             return endAtBoundary(.timeoutLifetime, reason: "max_lifetime \(timeouts.maxLifetime.configText) reached")
         case .drain:

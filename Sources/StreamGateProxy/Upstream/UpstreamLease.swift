@@ -18,22 +18,33 @@ struct UpstreamLease {
     /// `forUpgrade` asks for an HTTP/1.1 connection whatever the upstream's protocol. `connectFailed` hears of
     /// each failed connect first; it answers whether another server may be tried (false when the stream no
     /// longer wants one).
+    /// `avoiding` names a server to leave out while another one is in service (an event stream resuming after
+    /// losing its upstream there).
     func acquire(
         forUpgrade: Bool = false,
+        avoiding: Int? = nil,
         connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
         _ completion: @escaping (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
     ) {
-        attempt(multiplexed: group.config.protocol.isMultiplexed && !forUpgrade, after: nil, connectFailed: connectFailed, completion)
+        let multiplexed = group.config.protocol.isMultiplexed && !forUpgrade
+        let excluded = avoiding.flatMap { hasServerInService(otherThan: $0) ? $0 : nil }
+        attempt(multiplexed: multiplexed, after: nil, excluding: excluded, connectFailed: connectFailed, completion)
+    }
+
+    /// Some server of the group other than `index` may be chosen now (neither ejected nor down).
+    func hasServerInService(otherThan index: Int?, now: NIODeadline = .now()) -> Bool {
+        group.servers.indices.contains { $0 != index && group.servers[$0].isAvailable(at: now) }
     }
 
     /// One try; `earlier` is the server and failure of the try before (then this is the retry, and the last).
     private func attempt(
         multiplexed: Bool,
         after earlier: (server: Int, failure: UpstreamLeaseFailure)?,
+        excluding excluded: Int? = nil,
         connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
         _ completion: @escaping (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
     ) {
-        guard let index = pool.chooseServer(of: group, excluding: earlier?.server) else {
+        guard let index = pool.chooseServer(of: group, excluding: earlier?.server ?? excluded) else {
             // The balancer falls back to every server when all are down, so only an empty group gets here; the
             // stream is answered either way.
             completion(.failure(earlier?.failure ?? UpstreamLeaseFailure(noServerIn: group.name)))
