@@ -44,11 +44,13 @@ struct ClientStats: Sendable {
     var streamsSettled: Int { streamsOpen + streamsFailed }
 }
 
-/// One stream's progress as the client sees it: status, then body bytes through the SSE parser, and when the
-/// last of them arrived (for heartbeat lateness).
+/// One stream's progress as the client sees it: status, then body bytes through the SSE parser, when the last of
+/// them arrived (for heartbeat lateness), and, when tracked, the ids of its events.
 struct StreamProgress {
     var status: Int?
     var finished = false
+    /// Set to a fresh log to track this stream's event ids (the failover scenario); nil otherwise.
+    var eventIDs: EventIDLog?
     private var parser = SSELineParser()
     /// When the last read that brought body bytes on this stream happened (monotonic ns); 0 before the first.
     private var lastBodyAt: UInt64 = 0
@@ -65,11 +67,16 @@ struct StreamProgress {
     ) {
         stats.bodyBytes += UInt64(bytes.count)
         var previousByte = lastBodyAt
-        parser.consume(bytes) { timestamp in
+        // Moved out while the parser runs (the closure must not touch `self`), and so never copied.
+        var idLog = eventIDs
+        eventIDs = nil
+        defer { eventIDs = idLog }
+        parser.consume(bytes) { event in
             stats.events += 1
-            if recordLatency, let timestamp, timestamp <= now {
+            if recordLatency, let timestamp = event.dataNumber, timestamp <= now {
                 stats.latency.record(nanoseconds: now - timestamp)
             }
+            idLog?.record(event, at: now)
             previousByte = now
         } onComment: { text in
             if let heartbeats, heartbeats.isHeartbeat(text) {

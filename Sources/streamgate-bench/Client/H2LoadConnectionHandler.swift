@@ -4,7 +4,7 @@ import StreamGateTLS
 
 /// One load-client connection over TLS + HTTP/2: does the handshake (ALPN must pick `h2`), opens `streamCount`
 /// GET streams to `path`, and feeds each stream's DATA through its own SSE parser into `stats` (timing the proxy's
-/// heartbeats too when given a `HeartbeatWatch`).
+/// heartbeats too when given a `HeartbeatWatch`, logging each stream's event ids when `trackEventIDs`).
 /// Bytes: socket -> `TLSClientEngine` -> `HTTP2ClientSession` -> delegate callbacks below; frames back the same way.
 final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, HTTP2ClientSessionDelegate {
     typealias InboundIn = ByteBuffer
@@ -16,6 +16,7 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, HTTP
     private let streamCount: Int
     private let recordLatency: Bool
     private let heartbeats: HeartbeatWatch?
+    private let trackEventIDs: Bool
     /// Indexed by (stream id - 1) / 2: client streams are 1, 3, 5, ...
     private var streams: [StreamProgress] = []
     private var output: [UInt8] = []
@@ -28,13 +29,15 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, HTTP
         path: String,
         streamCount: Int,
         recordLatency: Bool,
-        heartbeats: HeartbeatWatch? = nil
+        heartbeats: HeartbeatWatch? = nil,
+        trackEventIDs: Bool = false
     ) throws {
         self.tls = try TLSClientEngine(context: tlsContext)
         self.path = path
         self.streamCount = streamCount
         self.recordLatency = recordLatency
         self.heartbeats = heartbeats
+        self.trackEventIDs = trackEventIDs
         self.stats.streamsRequested = streamCount
     }
 
@@ -55,6 +58,12 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, HTTP
 
     func markClosing() {
         closing = true
+    }
+
+    func trackedStreams() -> [TrackedStream] {
+        streams.compactMap { stream in
+            stream.eventIDs.map { TrackedStream(log: $0, open: stream.status == 200 && !stream.finished) }
+        }
     }
 
     // MARK: channel events
@@ -175,7 +184,9 @@ final class H2LoadConnectionHandler: ChannelInboundHandler, LoadConnection, HTTP
             let session = try HTTP2ClientSession()
             session.delegate = self
             self.session = session
-            streams = Array(repeating: StreamProgress(), count: streamCount)
+            var progress = StreamProgress()
+            progress.eventIDs = trackEventIDs ? EventIDLog() : nil
+            streams = Array(repeating: progress, count: streamCount)
             for _ in 0..<streamCount {
                 let id = session.submitGET(authority: "localhost", path: path)
                 if id < 0 {

@@ -103,7 +103,8 @@ final class LoadClient: Sendable {
                                 path: shape.path,
                                 streamCount: streams,
                                 recordLatency: shape.recordLatency,
-                                heartbeats: shape.heartbeats
+                                heartbeats: shape.heartbeats,
+                                trackEventIDs: shape.trackEventIDs
                             )
                         )
                     case .http1Cleartext:
@@ -150,6 +151,18 @@ final class LoadClient: Sendable {
             }
         }
         return total
+    }
+
+    /// Every tracked stream's event-id log as of now, for loads that track them (`LoadShape.trackEventIDs`).
+    func trackedStreams() async -> [TrackedStream] {
+        var all: [TrackedStream] = []
+        for connection in connections {
+            let handler = connection.handler
+            if let streams = try? await connection.channel.eventLoop.submit({ handler.value.trackedStreams() }).get() {
+                all += streams
+            }
+        }
+        return all
     }
 
     /// Polls until every stream has its answer (200 or a failure) or `timeout` passes; returns the last stats.

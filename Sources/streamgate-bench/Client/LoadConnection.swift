@@ -8,9 +8,14 @@ protocol LoadConnection: AnyObject {
     func recordOverdueHeartbeats()
     /// Stops counting failures: the client is about to close the connection on purpose.
     func markClosing()
+    /// Each stream's event-id log, for loads that track them (`LoadShape.trackEventIDs`); empty otherwise.
+    func trackedStreams() -> [TrackedStream]
 }
 
 extension LoadConnection {
     /// Connections that watch no heartbeats have none to be overdue.
     func recordOverdueHeartbeats() {}
+
+    /// Connections that track no event ids have no logs.
+    func trackedStreams() -> [TrackedStream] { [] }
 }

@@ -23,6 +23,9 @@ struct LoadShape: Sendable {
     var webSocketMessageBytes: Int? = nil
     /// When set, every stream times the proxy's SSE heartbeats against this watch (`ClientStats.heartbeatLateness`).
     var heartbeats: HeartbeatWatch? = nil
+    /// Every stream logs the ids of its events (`EventIDLog`, read with `LoadClient.trackedStreams()`); HTTP/2
+    /// connections only.
+    var trackEventIDs = false
 
     var totalStreams: Int { connections * streamsPerConnection }
 }

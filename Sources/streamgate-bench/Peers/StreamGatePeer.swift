@@ -2,8 +2,9 @@ import Foundation
 import NIOCore
 
 /// StreamGate from its release binary: one TLS listener on 127.0.0.1:0 (HTTP/2 by ALPN), one upstream (the
-/// origin), one route for everything with long timeouts. It logs the port it bound; that is how we learn it.
-/// SSE heartbeats keep StreamGate's default interval (15 s) unless a scenario asks for another one.
+/// origin, and a second origin in the failover scenario), one route for everything with long timeouts. It logs the
+/// port it bound; that is how we learn it. SSE heartbeats keep StreamGate's default interval (15 s) unless a
+/// scenario asks for another one.
 struct StreamGatePeer: PeerLauncher {
     var binaryPath: String
     var settings: PeerSettings
@@ -13,6 +14,17 @@ struct StreamGatePeer: PeerLauncher {
     private(set) var admin = false
     /// The upstream's `protocol`: HTTP/1.1 like the other peers, or h2c (multiplexed) for the scale scenario.
     private(set) var upstreamProtocol: OriginProtocol = .http1
+    /// Ports on 127.0.0.1 of the upstream's servers after the origin (the failover scenario's second origin); with
+    /// any, the upstream also gets `balance: least_streams`, so new streams spread evenly over its servers.
+    private(set) var otherServerPorts: [Int] = []
+    /// When set, the route's `sse:` block resumes event streams on another server (`resume: true`).
+    private(set) var sseResume: SSEResume? = nil
+
+    /// The route's `resume_attempts` and `resume_backoff`.
+    struct SSEResume: Sendable {
+        var attempts: Int
+        var backoff: Duration
+    }
 
     init(binaryPath: String, settings: PeerSettings) {
         self.binaryPath = binaryPath
@@ -32,6 +44,15 @@ struct StreamGatePeer: PeerLauncher {
     func withMultiplexedUpstream() -> StreamGatePeer {
         var peer = self
         peer.upstreamProtocol = .h2c
+        return peer
+    }
+
+    /// The same peer with a second server, `serverPort`, after the origin in its upstream (streams spread over both
+    /// by `least_streams`), and event streams resumed on the route with `resume`, for the failover scenario.
+    func withFailover(to serverPort: Int, resume: SSEResume) -> StreamGatePeer {
+        var peer = self
+        peer.otherServerPorts = [serverPort]
+        peer.sseResume = resume
         return peer
     }
 
@@ -60,7 +81,7 @@ struct StreamGatePeer: PeerLauncher {
         \(admin ? "admin: { address: 127.0.0.1:0 }" : "")
         upstreams:
           - name: origin
-            servers: [127.0.0.1:\(originPort)]
+            servers: [\(servers(originPort: originPort))]\(balance)
             protocol: \(upstreamProtocol.rawValue)
             connect_timeout: 5s
         routes:
@@ -72,13 +93,37 @@ struct StreamGatePeer: PeerLauncher {
         """
     }
 
-    /// The route's `sse:` line (on a line of its own) when a heartbeat interval was asked for; empty otherwise.
+    /// The upstream's servers: the origin, then `otherServerPorts`.
+    private func servers(originPort: Int) -> String {
+        ([originPort] + otherServerPorts).map { "127.0.0.1:\($0)" }.joined(separator: ", ")
+    }
+
+    /// The upstream's `balance:` line (on a line of its own) when it has more than one server; empty otherwise.
+    private var balance: String {
+        otherServerPorts.isEmpty ? "" : "\n    balance: least_streams"
+    }
+
+    /// The route's `sse:` line (on a line of its own) when a heartbeat interval or resuming was asked for; empty
+    /// otherwise.
     private var routeSSE: String {
-        guard let interval = sseHeartbeatInterval else { return "" }
-        let parts = interval.components
+        var fields: [String] = []
+        if let interval = sseHeartbeatInterval {
+            fields.append("heartbeat_interval: \(Self.configDuration(interval))")
+        }
+        if let resume = sseResume {
+            fields += [
+                "resume: true", "resume_attempts: \(resume.attempts)",
+                "resume_backoff: \(Self.configDuration(resume.backoff))",
+            ]
+        }
+        return fields.isEmpty ? "" : "\n    sse: { \(fields.joined(separator: ", ")) }"
+    }
+
+    /// A duration as the config spells it: whole seconds as `Ns`, anything else in whole milliseconds (`Nms`).
+    private static func configDuration(_ duration: Duration) -> String {
+        let parts = duration.components
         let milliseconds = parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
-        let text = milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
-        return "\n    sse: { heartbeat_interval: \(text) }"
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
     }
 
     func wrapped(in wrapper: [String]) -> (any PeerLauncher)? {

@@ -73,5 +73,6 @@ enum Scenarios {
         ScaleScenario(),
         AdminCostScenario(),
         InstructionCountScenario(),
+        FailoverScenario(),
     ]
 }

@@ -27,6 +27,13 @@ struct ScenarioSizes: Sendable, Codable {
     var adminSnapshotStreams: Int
     /// Events of the instruction count's first run (the second has three times as many).
     var instructionEvents: Int
+    /// The failover scenario: connections x streams per connection, each stream's events per second, how long the
+    /// streams run before one origin is killed, and how long they are watched after.
+    var failoverConnections: Int
+    var failoverStreamsPerConnection: Int
+    var failoverEventsPerSecond: Double
+    var failoverWarmUpSeconds: Int
+    var failoverAfterKillSeconds: Int
 
     static let full = ScenarioSizes(
         repetitions: 3,
@@ -49,7 +56,12 @@ struct ScenarioSizes: Sendable, Codable {
         scaleHeartbeatMilliseconds: 2_000,
         scaleWindowIntervals: 4,
         adminSnapshotStreams: 10_000,
-        instructionEvents: 100_000
+        instructionEvents: 100_000,
+        failoverConnections: 10,
+        failoverStreamsPerConnection: 100,
+        failoverEventsPerSecond: 10,
+        failoverWarmUpSeconds: 5,
+        failoverAfterKillSeconds: 10
     )
 
     static let quick = ScenarioSizes(
@@ -73,6 +85,11 @@ struct ScenarioSizes: Sendable, Codable {
         scaleHeartbeatMilliseconds: 2_000,
         scaleWindowIntervals: 3,
         adminSnapshotStreams: 2_000,
-        instructionEvents: 30_000
+        instructionEvents: 30_000,
+        failoverConnections: 2,
+        failoverStreamsPerConnection: 100,
+        failoverEventsPerSecond: 10,
+        failoverWarmUpSeconds: 3,
+        failoverAfterKillSeconds: 5
     )
 }
