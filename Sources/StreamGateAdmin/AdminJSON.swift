@@ -124,6 +124,13 @@ enum AdminJSON {
         if let resumes = stream.resumes {
             json.key("resumes"); json.int(resumes)
         }
+        if let shared = stream.shared {
+            json.key("shared")
+            json.beginObject()
+            json.key("subscribers"); json.int(shared.subscribers)
+            json.key("ring_events"); json.int(shared.ringEvents)
+            json.endObject()
+        }
         json.endObject()
     }
 

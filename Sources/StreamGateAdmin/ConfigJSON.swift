@@ -108,6 +108,16 @@ enum ConfigJSON {
                         "resume_backoff": route.sse.resume.map { $0.backoff.configText as Any } ?? NSNull(),
                         "resume_on_end": route.sse.resume.map { $0.onEnd as Any } ?? NSNull(),
                         "resume_max_event": route.sse.resume.map { $0.maxEventBytes as Any } ?? NSNull(),
+                        "shared": route.sse.shared.map { shared -> Any in
+                            [
+                                "key": shared.key.map(\.text),
+                                "replay": shared.replayEvents,
+                                "replay_bytes": shared.replayBytes,
+                                "idle_close": shared.idleClose.configText,
+                                "missed": shared.missed.rawValue,
+                                "max_event": shared.maxEventBytes,
+                            ] as [String: Any]
+                        } ?? NSNull(),
                     ] as [String: Any],
                     "websocket": [
                         "idle_timeout": route.websocket.idleTimeout.configText,

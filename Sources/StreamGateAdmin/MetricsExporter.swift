@@ -111,6 +111,12 @@ public final class MetricsExporter: StreamObserver {
         for (key, count) in aggregate.streams {
             add("streamgate_streams_active", [key.kind.rawValue, key.route], count, to: &gauges)
         }
+        for (route, count) in aggregate.sharedSubscribers {
+            add("streamgate_sse_shared_subscribers", [route], count, to: &gauges)
+        }
+        for (route, count) in aggregate.sharedUpstreams {
+            add("streamgate_sse_shared_upstreams", [route], count, to: &gauges)
+        }
         for upstream in upstreams {
             for server in upstream.servers {
                 let labels = [upstream.name, server.address]
@@ -152,6 +158,8 @@ public final class MetricsExporter: StreamObserver {
         "streamgate_config_generation": [],
         "streamgate_connections_active": ["listener", "protocol"],
         "streamgate_streams_active": ["kind", "route"],
+        "streamgate_sse_shared_subscribers": ["route"],
+        "streamgate_sse_shared_upstreams": ["route"],
         "streamgate_upstream_server_up": ["upstream", "server"],
         "streamgate_upstream_server_streams": ["upstream", "server"],
         "streamgate_upstream_server_ejections_total": ["upstream", "server"],

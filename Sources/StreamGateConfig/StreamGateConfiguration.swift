@@ -583,6 +583,15 @@ public struct SSEConfig: Sendable, Equatable {
     public var upstreamAcceptEncoding: AcceptEncoding
     /// Upstream failover with Last-Event-ID (`resume: true` and its settings); nil when off.
     public var resume: SSEResumeConfig?
+    /// One upstream stream shared by every client asking for the same feed (`shared:`); nil when off.
+    public var shared: SSESharedConfig?
+
+    /// The largest event held back until it is whole, when the route forwards whole events only (with `resume` or
+    /// `shared`); nil when bytes pass as they come.
+    public var wholeEventLimit: Int? {
+        guard resume != nil || shared != nil else { return nil }
+        return max(resume?.maxEventBytes ?? 0, shared?.maxEventBytes ?? 0)
+    }
 
     public init(
         heartbeatInterval: Duration = .seconds(15),
@@ -590,7 +599,8 @@ public struct SSEConfig: Sendable, Equatable {
         retry: Duration? = nil,
         firstByte: FirstByte = .immediate,
         upstreamAcceptEncoding: AcceptEncoding = .strip,
-        resume: SSEResumeConfig? = nil
+        resume: SSEResumeConfig? = nil,
+        shared: SSESharedConfig? = nil
     ) {
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatComment = heartbeatComment
@@ -598,6 +608,67 @@ public struct SSEConfig: Sendable, Equatable {
         self.firstByte = firstByte
         self.upstreamAcceptEncoding = upstreamAcceptEncoding
         self.resume = resume
+        self.shared = shared
+    }
+}
+
+/// Shared subscriptions (`sse.shared`): the clients of a route that ask for the same feed (same key) on one event
+/// loop share one upstream stream; each event is kept once in a ring that late joiners replay from
+/// (`Last-Event-ID`), and every subscriber reads the ring at its own pace.
+public struct SSESharedConfig: Sendable, Equatable {
+    /// What of a request, beyond the route and its Host, says which feed it wants.
+    public enum KeyPart: Sendable, Equatable, Hashable {
+        case path
+        case query
+        case cookie
+        case authorization
+        /// A request header, by lowercased name.
+        case header(String)
+
+        /// As written in the config.
+        public var text: String {
+            switch self {
+            case .path: "path"
+            case .query: "query"
+            case .cookie: "cookie"
+            case .authorization: "authorization"
+            case .header(let name): "header:\(name)"
+            }
+        }
+    }
+
+    /// What a client whose Last-Event-ID is not in the ring gets.
+    public enum Missed: String, Sendable, CaseIterable {
+        /// A private upstream stream with its Last-Event-ID, as without `shared`.
+        case upstream
+        /// The live feed, after a comment saying events were missed.
+        case join
+    }
+
+    public var key: [KeyPart]
+    /// Events kept for late joiners, and the bytes they may hold at most.
+    public var replayEvents: Int
+    public var replayBytes: Int
+    /// How long the shared upstream stays open after its last subscriber left.
+    public var idleClose: Duration
+    public var missed: Missed
+    /// The largest event kept whole; a longer one ends the feed.
+    public var maxEventBytes: Int
+
+    public init(
+        key: [KeyPart] = [.path, .query],
+        replayEvents: Int = 1000,
+        replayBytes: Int = 1024 * 1024,
+        idleClose: Duration = .seconds(30),
+        missed: Missed = .upstream,
+        maxEventBytes: Int = 256 * 1024
+    ) {
+        self.key = key
+        self.replayEvents = replayEvents
+        self.replayBytes = replayBytes
+        self.idleClose = idleClose
+        self.missed = missed
+        self.maxEventBytes = maxEventBytes
     }
 }
 

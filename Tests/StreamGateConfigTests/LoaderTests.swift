@@ -166,6 +166,23 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(config.routes.first?.sse.resume, SSEResumeConfig())
     }
 
+    /// The commented-out shared-subscription block of the bundled file is valid once uncommented, and means the
+    /// defaults.
+    func testBundledSharedExampleLoadsWhenUncommented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let bundled = try String(contentsOf: root.appendingPathComponent("conf/streamgate.yaml"), encoding: .utf8)
+        var text = bundled.replacingOccurrences(of: "      # shared:", with: "      shared:")
+        for key in ["key", "replay", "replay_bytes", "idle_close", "missed", "max_event"] {
+            text = text.replacingOccurrences(of: "      #   \(key):", with: "        \(key):")
+        }
+        for key in ["shared", "key", "replay", "replay_bytes", "idle_close", "missed", "max_event"] {
+            XCTAssertTrue(text.contains("\n      \(key == "shared" ? "" : "  ")\(key):"), "\(key) is gone from the example")
+        }
+        let config = try ConfigLoader.load(yaml: text, sourcePath: "conf/streamgate.yaml")
+        XCTAssertEqual(config.routes.first?.sse.shared, SSESharedConfig())
+    }
+
     /// The commented-out WebSocket route in the bundled file is valid once uncommented.
     func testBundledWebSocketExampleLoadsWhenUncommented() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

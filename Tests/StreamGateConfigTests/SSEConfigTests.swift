@@ -103,7 +103,7 @@ final class SSEConfigTests: XCTestCase {
                 + "strip, keep)",
             "streamgate.yaml:17: routes[0].sse.heartbeat: unknown key (expected one of: heartbeat_interval, "
                 + "heartbeat_comment, retry, first_byte, upstream_accept_encoding, resume, resume_attempts, "
-                + "resume_backoff, resume_on_end, resume_max_event)",
+                + "resume_backoff, resume_on_end, resume_max_event, shared)",
         ])
     }
 

@@ -88,6 +88,11 @@ public struct ConfigSummary {
             text += " resume=on resume_attempts=\(resume.attempts) resume_backoff=\(resume.backoff.configText)"
                 + " resume_on_end=\(resume.onEnd) resume_max_event=\(ByteSizeParser.text(resume.maxEventBytes))"
         }
+        if let shared = sse.shared {
+            text += " shared=[\(shared.key.map(\.text).joined(separator: ","))] replay=\(shared.replayEvents)"
+                + " replay_bytes=\(ByteSizeParser.text(shared.replayBytes)) idle_close=\(shared.idleClose.configText)"
+                + " missed=\(shared.missed.rawValue) max_event=\(ByteSizeParser.text(shared.maxEventBytes))"
+        }
         return text
     }
 

@@ -347,6 +347,7 @@ struct RawSSE: RawSection {
         case resumeBackoff = "resume_backoff"
         case resumeOnEnd = "resume_on_end"
         case resumeMaxEvent = "resume_max_event"
+        case shared
     }
 
     var heartbeatInterval: String?
@@ -359,6 +360,7 @@ struct RawSSE: RawSection {
     var resumeBackoff: String?
     var resumeOnEnd: Bool?
     var resumeMaxEvent: String?
+    var shared: RawSharedSubscription?
 
     init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, keys: Key.self)
@@ -372,6 +374,35 @@ struct RawSSE: RawSection {
         resumeBackoff = reader.value(.resumeBackoff)
         resumeOnEnd = reader.value(.resumeOnEnd)
         resumeMaxEvent = reader.value(.resumeMaxEvent)
+        shared = reader.value(.shared)
+    }
+}
+
+struct RawSharedSubscription: RawSection {
+    enum Key: String, CodingKey, CaseIterable {
+        case key
+        case replay
+        case replayBytes = "replay_bytes"
+        case idleClose = "idle_close"
+        case missed
+        case maxEvent = "max_event"
+    }
+
+    var key: RawList<String>?
+    var replay: Int?
+    var replayBytes: String?
+    var idleClose: String?
+    var missed: String?
+    var maxEvent: String?
+
+    init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, keys: Key.self)
+        key = reader.value(.key)
+        replay = reader.value(.replay)
+        replayBytes = reader.value(.replayBytes)
+        idleClose = reader.value(.idleClose)
+        missed = reader.value(.missed)
+        maxEvent = reader.value(.maxEvent)
     }
 }
 

@@ -22,8 +22,14 @@ extension ConfigValidator {
             default: defaults.upstreamAcceptEncoding
         )
         let (resume, resumeIsValid) = validateResume(raw, at: path)
+        var shared: SSESharedConfig?
+        var sharedIsValid = true
+        if let rawShared = raw?.shared {
+            shared = validateShared(rawShared, at: path.appending("shared"))
+            sharedIsValid = shared != nil
+        }
         guard let heartbeatInterval, let heartbeatComment, retryIsValid, let firstByte, let acceptEncoding,
-            resumeIsValid
+            resumeIsValid, sharedIsValid
         else {
             return nil
         }
@@ -33,7 +39,8 @@ extension ConfigValidator {
             retry: retry,
             firstByte: firstByte,
             upstreamAcceptEncoding: acceptEncoding,
-            resume: resume
+            resume: resume,
+            shared: shared
         )
     }
 
@@ -106,5 +113,77 @@ extension ConfigValidator {
             return nil
         }
         return delay
+    }
+}
+
+extension ConfigValidator {
+    /// The shared-subscription settings, or nil after reporting what is wrong.
+    mutating func validateShared(_ raw: RawSharedSubscription, at path: ConfigKeyPath) -> SSESharedConfig? {
+        let defaults = SSESharedConfig()
+        var key: [SSESharedConfig.KeyPart]? = defaults.key
+        if let list = raw.key {
+            // An element that is not a string was reported as it was read; the key is then invalid.
+            let items = list.items.compactMap { $0 }
+            key = items.count == list.items.count ? sharedKey(items, at: path.appending("key")) : nil
+        }
+        let replay = integer(raw.replay, at: path.appending("replay"), in: 1...1_000_000, default: defaults.replayEvents)
+        let replayBytes = byteSize(
+            raw.replayBytes,
+            at: path.appending("replay_bytes"),
+            in: 1024...(1024 * 1024 * 1024),
+            default: defaults.replayBytes
+        )
+        let idleClose = duration(raw.idleClose, at: path.appending("idle_close"), default: defaults.idleClose)
+        let missed = choice(raw.missed, at: path.appending("missed"), default: defaults.missed)
+        let maxEvent = byteSize(
+            raw.maxEvent,
+            at: path.appending("max_event"),
+            in: 1024...(16 * 1024 * 1024),
+            default: defaults.maxEventBytes
+        )
+        guard let key, let replay, let replayBytes, let idleClose, let missed, let maxEvent else { return nil }
+        return SSESharedConfig(
+            key: key,
+            replayEvents: replay,
+            replayBytes: replayBytes,
+            idleClose: idleClose,
+            missed: missed,
+            maxEventBytes: maxEvent
+        )
+    }
+
+    /// The key parts as written (`path`, `query`, `cookie`, `authorization`, `header:<name>`), or nil after
+    /// reporting a part that is none of them or one given twice.
+    private mutating func sharedKey(_ items: [String], at path: ConfigKeyPath) -> [SSESharedConfig.KeyPart]? {
+        var parts: [SSESharedConfig.KeyPart] = []
+        var valid = true
+        for (index, item) in items.enumerated() {
+            let itemPath = path.appending(index: index)
+            let part: SSESharedConfig.KeyPart
+            switch item {
+            case "path": part = .path
+            case "query": part = .query
+            case "cookie": part = .cookie
+            case "authorization": part = .authorization
+            default:
+                let name = item.hasPrefix("header:") ? String(item.dropFirst("header:".count)) : ""
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    report(
+                        "invalid key part \"\(item)\" (expected path, query, cookie, authorization or header:<name>)",
+                        at: itemPath
+                    )
+                    valid = false
+                    continue
+                }
+                part = .header(name.lowercased())
+            }
+            if parts.contains(part) {
+                report("\"\(item)\" is in the key twice", at: itemPath)
+                valid = false
+                continue
+            }
+            parts.append(part)
+        }
+        return valid ? parts : nil
     }
 }

@@ -16,7 +16,7 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var logger: Logger
     private var context: ChannelHandlerContext?
 
-    private var stream: ProxyStream?
+    private var stream: (any ClientStream)?
     private var requestHead: HTTPRequestHead?
     private var requestEnded = false
     /// The current response is StreamGate's own (no upstream read the body; the pipeline handler drains it).
@@ -132,13 +132,11 @@ final class HTTP1DownstreamHandler: ChannelDuplexHandler, RemovableChannelHandle
                     promise: nil
                 )
             }
-            let stream = ProxyStream(
+            let stream = proxy.makeStream(
                 route: route,
                 upstreamHead: upstreamHead,
                 isWebSocket: isWebSocket,
-                lease: proxy.lease(for: route, on: context.eventLoop),
                 eventLoop: context.eventLoop,
-                clock: proxy.clock,
                 downstream: self,
                 connection: connection,
                 streamID: connection.nextRequestID(),

@@ -71,13 +71,11 @@ final class HTTP2DownstreamSession: HTTP2ServerConnectionDelegate {
             LocalResponse.send(status: status, reason: reason, to: downstream, allocator: allocator)
         case .proxy(let route, let upstreamHead, let isWebSocket, let host):
             stream.observer = downstream
-            let proxyStream = ProxyStream(
+            let proxyStream = proxy.makeStream(
                 route: route,
                 upstreamHead: upstreamHead,
                 isWebSocket: isWebSocket,
-                lease: proxy.lease(for: route, on: eventLoop),
                 eventLoop: eventLoop,
-                clock: proxy.clock,
                 downstream: downstream,
                 connection: connection,
                 streamID: UInt32(stream.streamID),

@@ -8,7 +8,7 @@ final class HTTP2DownstreamStream {
     private let stream: HTTP2ServerStream
     private let isHeadRequest: Bool
     /// Strong until the proxy stream finishes; the cycle with `ProxyStream` is what keeps both alive meanwhile.
-    var proxyStream: ProxyStream?
+    var proxyStream: (any ClientStream)?
     private var requestBodyPaused = false
     /// Set once the stream carries a WebSocket (RFC 8441): DATA in both directions is the tunnel's bytes.
     weak var tunnel: WebSocketTunnel?

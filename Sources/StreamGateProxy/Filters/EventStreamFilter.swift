@@ -19,8 +19,8 @@ struct EventStreamFilter {
     init(config: SSEConfig, heartbeat: ByteBuffer) {
         self.config = config
         self.heartbeatBytes = heartbeat
-        if let resume = config.resume {
-            wholeEvents = WholeEventState(maxEventBytes: resume.maxEventBytes)
+        if let limit = config.wholeEventLimit {
+            wholeEvents = WholeEventState(maxEventBytes: limit)
         }
     }
 

@@ -66,6 +66,7 @@ final class LoopRegistry {
     func aggregate() -> RegistryAggregate {
         var aggregate = RegistryAggregate()
         aggregate.totals = totals
+        var sharedFeeds = Set<ObjectIdentifier>()
         for connection in connections.values {
             let key = RegistryAggregate.ConnectionKey(
                 listener: connection.listener,
@@ -83,6 +84,12 @@ final class LoopRegistry {
                 }
                 if counters.heartbeats > 0 {
                     aggregate.liveHeartbeats[routeKey, default: 0] += counters.heartbeats
+                }
+                if let feed = counters.sharedFeed {
+                    aggregate.sharedSubscribers[counters.route, default: 0] += 1
+                    if sharedFeeds.insert(feed).inserted {
+                        aggregate.sharedUpstreams[counters.route, default: 0] += 1
+                    }
                 }
             }
         }

@@ -13,6 +13,9 @@ public struct RegistryAggregate: Sendable {
     /// SSE events relayed by live streams, by route.
     public var liveEvents: [String: Int] = [:]
     public var liveHeartbeats: [RegistryTotals.RouteKey: Int] = [:]
+    /// Subscribers of shared feeds, and the shared feeds they read (one upstream stream each), by route.
+    public var sharedSubscribers: [String: Int] = [:]
+    public var sharedUpstreams: [String: Int] = [:]
     /// Client socket bytes of live connections.
     public var liveBytesIn = 0
     public var liveBytesOut = 0
@@ -27,6 +30,8 @@ public struct RegistryAggregate: Sendable {
         streams.merge(other.streams, uniquingKeysWith: +)
         liveEvents.merge(other.liveEvents, uniquingKeysWith: +)
         liveHeartbeats.merge(other.liveHeartbeats, uniquingKeysWith: +)
+        sharedSubscribers.merge(other.sharedSubscribers, uniquingKeysWith: +)
+        sharedUpstreams.merge(other.sharedUpstreams, uniquingKeysWith: +)
         liveBytesIn += other.liveBytesIn
         liveBytesOut += other.liveBytesOut
         totals.add(other.totals)
@@ -40,4 +45,6 @@ struct StreamCounters {
     var route: String
     var events: Int
     var heartbeats: Int
+    /// The shared feed a subscriber reads (`sse.shared`); nil for every other stream.
+    var sharedFeed: ObjectIdentifier? = nil
 }

@@ -38,6 +38,8 @@ public struct StreamSnapshot: Sendable, Equatable {
     public var queuedBytes: Int
     /// Times an event stream on a route with `sse.resume` went on after losing its upstream; nil for other streams.
     public var resumes: Int?
+    /// For a subscriber of a shared feed (`sse.shared`): the feed's subscribers now and the events in its ring.
+    public var shared: SharedFeedSummary?
 
     public init(
         id: UInt32, kind: StreamKind, phase: StreamPhase, method: String, host: String?, path: String,
@@ -110,4 +112,10 @@ public struct LiveSnapshot: Sendable {
     public var streams: [StreamSnapshot] {
         connections.flatMap(\.streams)
     }
+}
+
+/// A shared feed as one of its subscribers' snapshots shows it.
+public struct SharedFeedSummary: Sendable, Equatable {
+    public var subscribers: Int
+    public var ringEvents: Int
 }
