@@ -80,7 +80,8 @@ struct BenchRunner {
                     headlineMetric: scenario.headlineMetric,
                     notYetReason: scenario.notYetReason,
                     peers: results,
-                    seconds: (ContinuousClock.now - scenarioStarted) / .seconds(1)
+                    seconds: (ContinuousClock.now - scenarioStarted) / .seconds(1),
+                    rowVariants: scenario.rowVariants.isEmpty ? nil : scenario.rowVariants
                 )
             )
         }

@@ -1,7 +1,7 @@
-/// One stream's events as the client saw them, for the failover scenario: how many times each numeric event id
-/// arrived (from the first id seen on), which origin served the first and the latest event (the number their data
-/// starts with, the failover origins' tag), and the longest time between two consecutive events. Kept per stream
-/// only when the load asks for it (`LoadShape.trackEventIDs`).
+/// One stream's events as the client saw them, for the failover and shared scenarios: how many times each numeric
+/// event id arrived (from the first id seen on), which origin served the first and the latest event (the number
+/// their data starts with, the failover origins' tag), and the longest time between two consecutive events. Kept
+/// per stream only when the load asks for it (`LoadShape.trackEventIDs`).
 struct EventIDLog: Sendable {
     /// The most ids past the first one a log keeps count of (about 29 hours at 10 events/s); later ones count as
     /// unexpected.
@@ -55,6 +55,13 @@ struct EventIDLog: Sendable {
         guard let firstID, lastExpected >= firstID else { return 0 }
         let span = Int(min(lastExpected - firstID, Self.maxSpan - 1)) + 1
         return span - counts.prefix(span).filter { $0 > 0 }.count
+    }
+
+    /// Ids between the first and the highest one that arrived that never did: events lost on the way, whatever the
+    /// delay of those still to come.
+    var gaps: Int {
+        guard let firstID, !counts.isEmpty else { return 0 }
+        return missing(through: firstID + UInt64(counts.count - 1))
     }
 
     /// Arrivals beyond the first of each id.

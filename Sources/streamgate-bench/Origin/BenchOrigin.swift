@@ -5,13 +5,15 @@ import NIOPosix
 import StreamGateHTTP2
 
 /// The origin every peer proxies to: NIO on 127.0.0.1, listen backlog 4096, on two free ports: HTTP/1.1 (with
-/// WebSocket upgrades on `/ws`) on `port`, and HTTP/2 with prior knowledge (h2c, `OriginHTTP2Responder`) on
-/// `http2Port` for peers with multiplexed upstreams. It runs on its own single event loop, so its connection count
-/// (both ports) needs no lock; ask for it with `openConnections()`.
+/// WebSocket upgrades on `/ws`, and the `/ticker` feeds) on `port`, and HTTP/2 with prior knowledge (h2c,
+/// `OriginHTTP2Responder`) on `http2Port` for peers with multiplexed upstreams. It runs on its own single event
+/// loop, so its connection count (both ports) and its feeds need no lock; ask for them with `openConnections()`
+/// and `tickerStats()`.
 final class BenchOrigin: Sendable {
     private let http1Channel: any Channel
     private let http2Channel: any Channel
     private let counter: NIOLoopBoundBox<Int>
+    private let tickers: TickerFeeds
 
     var port: Int { http1Channel.localAddress?.port ?? 0 }
     var http2Port: Int { http2Channel.localAddress?.port ?? 0 }
@@ -21,21 +23,28 @@ final class BenchOrigin: Sendable {
         upstream == .h2c ? http2Port : port
     }
 
-    private init(http1Channel: any Channel, http2Channel: any Channel, counter: NIOLoopBoundBox<Int>) {
+    private init(
+        http1Channel: any Channel,
+        http2Channel: any Channel,
+        counter: NIOLoopBoundBox<Int>,
+        tickers: TickerFeeds
+    ) {
         self.http1Channel = http1Channel
         self.http2Channel = http2Channel
         self.counter = counter
+        self.tickers = tickers
     }
 
     static func start(group: any EventLoopGroup) async throws -> BenchOrigin {
         let loop = group.next()
         let counter = NIOLoopBoundBox.makeBoxSendingValue(0, as: Int.self, eventLoop: loop)
+        let tickers = TickerFeeds(eventLoop: loop)
         let http1 = try await listen(on: loop, counter: counter) { channel in
             let upgrade: NIOHTTPServerUpgradeConfiguration = (
                 upgraders: [OriginWebSocketUpgrader()], completionHandler: { _ in }
             )
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withServerUpgrade: upgrade)
-            try channel.pipeline.syncOperations.addHandler(OriginRequestHandler())
+            try channel.pipeline.syncOperations.addHandler(OriginRequestHandler(tickers: tickers))
         }
         let http2: any Channel
         do {
@@ -51,7 +60,7 @@ final class BenchOrigin: Sendable {
             try? await http1.close()
             throw error
         }
-        return BenchOrigin(http1Channel: http1, http2Channel: http2, counter: counter)
+        return BenchOrigin(http1Channel: http1, http2Channel: http2, counter: counter, tickers: tickers)
     }
 
     /// A listener on a free port whose accepted channels count in `counter` and get `configure`d.
@@ -78,7 +87,15 @@ final class BenchOrigin: Sendable {
         try await http1Channel.eventLoop.submit { self.counter.value }.get()
     }
 
+    /// The `/ticker` feeds' numbers as of now.
+    func tickerStats() async throws -> TickerFeeds.Stats {
+        let tickers = self.tickers
+        return try await http1Channel.eventLoop.submit { tickers.stats() }.get()
+    }
+
     func stop() async {
+        let tickers = self.tickers
+        try? await http1Channel.eventLoop.submit { tickers.stop() }.get()
         try? await http1Channel.close()
         try? await http2Channel.close()
     }

@@ -4,11 +4,14 @@ import NIOCore
 /// - `/sse?rate=R`: an event stream with R events per second, each `data: <monotonic ns at send>`;
 /// - `/flood`: 200-byte events as fast as the connection takes them;
 /// - `/idle`: the response head and one comment, then nothing;
+/// - `/ticker?rate=R`: the origin's one feed of R events per second, the same events written to every `/ticker`
+///   stream of that rate at once (`TickerFeeds`), each `id: <n>` and `data: <monotonic ns at publication>`;
 /// - `/ws`: a WebSocket echo (HTTP/1.1 Upgrade, see `OriginWebSocketUpgrader`); without an upgrade, `426`.
 enum OriginEndpoint: Equatable {
     case sse(eventsPerSecond: Double)
     case flood
     case idle
+    case ticker(eventsPerSecond: Double)
     case webSocket
     case notFound
 
@@ -24,6 +27,9 @@ enum OriginEndpoint: Equatable {
             self = .flood
         case "/idle":
             self = .idle
+        case "/ticker":
+            let rate = Self.queryValue("rate", in: query).flatMap(Double.init) ?? 10
+            self = .ticker(eventsPerSecond: min(max(rate, 0.001), 1_000))
         case "/ws":
             self = .webSocket
         default:

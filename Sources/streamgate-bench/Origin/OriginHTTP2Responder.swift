@@ -23,7 +23,7 @@ final class OriginHTTP2Responder: HTTP2ServerConnectionDelegate {
             let headers = HTTPHeaders([("content-type", "text/event-stream"), ("cache-control", "no-cache")])
             stream.sendHead(status: 200, headers: headers, endStream: false)
             stream.sendBody(allocator.buffer(string: OriginPayload.idleComment))
-        case .sse, .flood, .webSocket, .notFound:
+        case .sse, .flood, .ticker, .webSocket, .notFound:
             stream.sendHead(status: 404, headers: HTTPHeaders([("content-length", "0")]), endStream: true)
         }
         stream.flush()

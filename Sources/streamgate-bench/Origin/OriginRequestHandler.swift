@@ -2,15 +2,21 @@ import NIOCore
 import NIOHTTP1
 
 /// Serves one origin connection (HTTP/1.1): answers each request per `OriginEndpoint`. Event-stream responses
-/// have no length (chunked) and last until the client (or the proxy) closes the connection.
+/// have no length (chunked) and last until the client (or the proxy) closes the connection. A `/ticker` stream
+/// joins the origin's feed (`TickerFeeds`), which writes its events from then on.
 final class OriginRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    private let tickers: TickerFeeds
     private var endpoint: OriginEndpoint?
     private var ticker: RepeatedTask?
     private var flooding = false
     private var floodBatch: ByteBuffer?
+
+    init(tickers: TickerFeeds) {
+        self.tickers = tickers
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -74,6 +80,9 @@ final class OriginRequestHandler: ChannelInboundHandler {
         case .idle:
             let comment = context.channel.allocator.buffer(string: OriginPayload.idleComment)
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
+        case .ticker(let rate):
+            context.flush()
+            tickers.subscribe(context.channel, eventsPerSecond: rate)
         case .webSocket, .notFound:
             break
         }

@@ -4,7 +4,8 @@ import NIOCore
 /// StreamGate from its release binary: one TLS listener on 127.0.0.1:0 (HTTP/2 by ALPN), one upstream (the
 /// origin, and a second origin in the failover scenario), one route for everything with long timeouts. It logs the
 /// port it bound; that is how we learn it. SSE heartbeats keep StreamGate's default interval (15 s) unless a
-/// scenario asks for another one.
+/// scenario asks for another one; event streams are private (one upstream request each) unless a scenario asks for
+/// shared subscriptions.
 struct StreamGatePeer: PeerLauncher {
     var binaryPath: String
     var settings: PeerSettings
@@ -19,6 +20,9 @@ struct StreamGatePeer: PeerLauncher {
     private(set) var otherServerPorts: [Int] = []
     /// When set, the route's `sse:` block resumes event streams on another server (`resume: true`).
     private(set) var sseResume: SSEResume? = nil
+    /// Event streams on the route are shared subscriptions (`shared: {}`, every setting at its default): the
+    /// clients of one path share one upstream stream per event loop.
+    private(set) var sseShared = false
 
     /// The route's `resume_attempts` and `resume_backoff`.
     struct SSEResume: Sendable {
@@ -53,6 +57,13 @@ struct StreamGatePeer: PeerLauncher {
         var peer = self
         peer.otherServerPorts = [serverPort]
         peer.sseResume = resume
+        return peer
+    }
+
+    /// The same peer with shared subscriptions on its route (`sse: { shared: {} }`), for the shared scenario.
+    func withSharedSubscriptions() -> StreamGatePeer {
+        var peer = self
+        peer.sseShared = true
         return peer
     }
 
@@ -103,8 +114,8 @@ struct StreamGatePeer: PeerLauncher {
         otherServerPorts.isEmpty ? "" : "\n    balance: least_streams"
     }
 
-    /// The route's `sse:` line (on a line of its own) when a heartbeat interval or resuming was asked for; empty
-    /// otherwise.
+    /// The route's `sse:` line (on a line of its own) when a heartbeat interval, resuming or sharing was asked for;
+    /// empty otherwise.
     private var routeSSE: String {
         var fields: [String] = []
         if let interval = sseHeartbeatInterval {
@@ -115,6 +126,9 @@ struct StreamGatePeer: PeerLauncher {
                 "resume: true", "resume_attempts: \(resume.attempts)",
                 "resume_backoff: \(Self.configDuration(resume.backoff))",
             ]
+        }
+        if sseShared {
+            fields.append("shared: {}")
         }
         return fields.isEmpty ? "" : "\n    sse: { \(fields.joined(separator: ", ")) }"
     }

@@ -35,6 +35,8 @@ struct BenchReport: Sendable, Codable {
         var notYetReason: String?
         var peers: [PeerResult]
         var seconds: Double
+        /// The rows each peer may get (`RowVariant`); nil for one row per peer.
+        var rowVariants: [RowVariant]?
     }
 
     var date: Date

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Renders a `BenchReport` as Markdown: a summary table (one headline number per scenario and peer, with its
-/// ratio to nginx), then one table per scenario with every metric's median and the ratios to nginx and direct.
+/// ratio to nginx), then one table per scenario with every metric's median and the ratios to nginx and direct (a
+/// row per peer, or per peer and configuration in a scenario with row variants).
 enum MarkdownReport {
     static func render(_ report: BenchReport) -> String {
         var lines: [String] = []
@@ -79,11 +80,21 @@ enum MarkdownReport {
                 rows.append([result.peer.rawValue, "\(result.status.rawValue): \(result.reason ?? "")"] + filler)
                 continue
             }
-            var row = [result.peer.rawValue]
-            row += scenario.metrics.map { spec in result.medians[spec.key].map { format($0, spec.decimals) } ?? "-" }
-            row += nginxSpecs.map { ratio(result.medians[$0.key], value(scenario, .nginx, $0.key)) ?? "-" }
-            row += directSpecs.map { ratio(result.medians[$0.key], value(scenario, .direct, $0.key)) ?? "-" }
-            rows.append(row)
+            for (label, prefix) in tableRows(of: result, in: scenario) {
+                var row = [label]
+                row += scenario.metrics.map { spec in
+                    result.medians[prefix + spec.key].map { format($0, spec.decimals) } ?? "-"
+                }
+                row += nginxSpecs.map { spec -> String in
+                    let nginx = reference(scenario, .nginx, prefix: prefix, key: spec.key)
+                    return ratio(result.medians[prefix + spec.key], nginx) ?? "-"
+                }
+                row += directSpecs.map { spec -> String in
+                    let direct = reference(scenario, .direct, prefix: prefix, key: spec.key)
+                    return ratio(result.medians[prefix + spec.key], direct) ?? "-"
+                }
+                rows.append(row)
+            }
             for (index, run) in result.runs.enumerated() {
                 notes += run.notes.map { "- \(result.peer.rawValue), run \(index + 1): \($0)" }
             }
@@ -112,6 +123,30 @@ enum MarkdownReport {
             parts.append("\(spec.label) \(text) (\(peer.rawValue))")
         }
         return parts.isEmpty ? nil : "StreamGate ÷ the best other proxy: " + parts.joined(separator: ", ") + "."
+    }
+
+    /// A measured peer's rows: one, named after the peer; or, in a scenario with row variants, one per variant it
+    /// has numbers for (their keys start with `prefix`), named "<peer>, <variant label>".
+    private static func tableRows(
+        of result: BenchReport.PeerResult,
+        in scenario: BenchReport.ScenarioResult
+    ) -> [(label: String, prefix: String)] {
+        let variants = (scenario.rowVariants ?? []).filter { variant in
+            result.medians.keys.contains { $0.hasPrefix(variant.key + ".") }
+        }
+        guard !variants.isEmpty else { return [(label: result.peer.rawValue, prefix: "")] }
+        return variants.map { (label: "\(result.peer.rawValue), \($0.label)", prefix: $0.key + ".") }
+    }
+
+    /// What a row's ratio divides by: `peer`'s median of `key` in the same row variant (`prefix`), or its own
+    /// figure (the unprefixed key) when it has no such row.
+    private static func reference(
+        _ scenario: BenchReport.ScenarioResult,
+        _ peer: PeerName,
+        prefix: String,
+        key: String
+    ) -> Double? {
+        value(scenario, peer, prefix + key) ?? value(scenario, peer, key)
     }
 
     private static func value(_ scenario: BenchReport.ScenarioResult, _ peer: PeerName, _ key: String) -> Double? {

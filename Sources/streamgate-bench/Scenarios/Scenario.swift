@@ -16,6 +16,15 @@ struct MetricSpec: Sendable, Codable {
     var higherIsBetter = false
 }
 
+/// One of the table rows a peer gets in a scenario that measures each peer in more than one configuration (e.g.
+/// shared and private event streams): the row's numbers are those under "<key>.<metric key>" in the peer's
+/// measurement, and it is labelled "<peer>, <label>". The unprefixed keys stay the peer's own figures, for the
+/// summary table and the comparison with the other proxies.
+struct RowVariant: Sendable, Codable {
+    var key: String
+    var label: String
+}
+
 /// One repetition's numbers for one peer, by `MetricSpec.key`, plus what went wrong along the way.
 struct Measurement: Sendable, Codable {
     var values: [String: Double] = [:]
@@ -55,6 +64,8 @@ protocol Scenario: Sendable {
     func exclusionReason(for peer: PeerName) -> String?
     /// How many times the runner measures each peer: the run's repetitions, unless the scenario says otherwise.
     func repetitions(_ sizes: ScenarioSizes) -> Int
+    /// The rows each peer may get, in order (see `RowVariant`); empty for one row per peer, as most scenarios have.
+    var rowVariants: [RowVariant] { get }
     func measure(peer: any PeerLauncher, environment: ScenarioEnvironment) async throws -> Measurement
 }
 
@@ -62,6 +73,7 @@ extension Scenario {
     var notYetReason: String? { nil }
     func exclusionReason(for peer: PeerName) -> String? { nil }
     func repetitions(_ sizes: ScenarioSizes) -> Int { sizes.repetitions }
+    var rowVariants: [RowVariant] { [] }
 }
 
 enum Scenarios {
@@ -74,5 +86,6 @@ enum Scenarios {
         AdminCostScenario(),
         InstructionCountScenario(),
         FailoverScenario(),
+        SharedSubscriptionScenario(),
     ]
 }

@@ -34,6 +34,14 @@ struct ScenarioSizes: Sendable, Codable {
     var failoverEventsPerSecond: Double
     var failoverWarmUpSeconds: Int
     var failoverAfterKillSeconds: Int
+    /// The shared scenario: subscribers of the one feed (connections x streams per connection, the private runs'
+    /// streams per connection too), the feed's events per second, the window, and the connections of the private
+    /// reference run.
+    var sharedConnections: Int
+    var sharedStreamsPerConnection: Int
+    var sharedEventsPerSecond: Double
+    var sharedSeconds: Int
+    var sharedReferenceConnections: Int
 
     static let full = ScenarioSizes(
         repetitions: 3,
@@ -61,7 +69,12 @@ struct ScenarioSizes: Sendable, Codable {
         failoverStreamsPerConnection: 100,
         failoverEventsPerSecond: 10,
         failoverWarmUpSeconds: 5,
-        failoverAfterKillSeconds: 10
+        failoverAfterKillSeconds: 10,
+        sharedConnections: 100,
+        sharedStreamsPerConnection: 100,
+        sharedEventsPerSecond: 10,
+        sharedSeconds: 10,
+        sharedReferenceConnections: 10
     )
 
     static let quick = ScenarioSizes(
@@ -90,6 +103,11 @@ struct ScenarioSizes: Sendable, Codable {
         failoverStreamsPerConnection: 100,
         failoverEventsPerSecond: 10,
         failoverWarmUpSeconds: 3,
-        failoverAfterKillSeconds: 5
+        failoverAfterKillSeconds: 5,
+        sharedConnections: 20,
+        sharedStreamsPerConnection: 100,
+        sharedEventsPerSecond: 10,
+        sharedSeconds: 4,
+        sharedReferenceConnections: 10
     )
 }
