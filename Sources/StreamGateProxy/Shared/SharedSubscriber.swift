@@ -53,6 +53,8 @@ final class SharedSubscriber {
     private var endsWhenCaughtUp = false
     private var privateStream: ProxyStream?
     private var requestEnded = false
+    /// Bytes were written since the last flush; it is on its feed's list to flush.
+    private var awaitingFlush = false
     private var endTimer: Scheduled<Void>?
 
     let startedAt: NIODeadline
@@ -161,6 +163,7 @@ final class SharedSubscriber {
     }
 
     func flush() {
+        awaitingFlush = false
         downstream?.flushResponse()
     }
 
@@ -169,7 +172,8 @@ final class SharedSubscriber {
         downstream.sendResponseBody(bytes)
         bytesOut += bytes.readableBytes
         lastByte = origin.clock.now()
-        if let feed, feed.unflushed.last !== self {
+        if !awaitingFlush, let feed {
+            awaitingFlush = true
             feed.unflushed.append(self)
         }
     }
