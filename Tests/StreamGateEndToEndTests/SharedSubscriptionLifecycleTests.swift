@@ -161,6 +161,29 @@ final class SharedSubscriptionLifecycleTests: SharedSubscriptionTestCase {
 
     // MARK: - An answer that is not an event stream
 
+    /// A shutdown with shared feeds open: the subscribers end cleanly within the drain, and the process exits 0
+    /// (the feeds' upstreams close after their event loop's hub is gone).
+    func testShutdownEndsSubscribersCleanlyAndExitsZero() throws {
+        let origin = try startFeedOrigin()
+        let proxy = try startSharedProxy(servers: [origin.port], routes: [
+            .init("feed", sse: "{ heartbeat_interval: 1s, shared: { idle_close: 30s } }"),
+        ], arguments: ["--drain-seconds", "2"])
+        let clients = try (0..<4).map { try startClient(proxy, "/feed", over: mixed($0)) }
+        XCTAssertFalse(waitForEvents(5, on: clients).contains(nil), clients.map(\.stderr).joined())
+        let result = proxy.stop(timeout: 10)
+        XCTAssertEqual(result.exitCode, 0, result.stderr)
+        XCTAssertFalse(result.timedOut, result.stderr)
+        XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
+        for client in clients {
+            XCTAssertEqual(client.waitForExit(timeout: 5), 0, "a subscriber was not ended cleanly: \(client.stderr)")
+            // The drain's `retry:` field is the one block that is not an event.
+            let transcript = SharedFeedTranscript(client)
+            XCTAssertEqual(transcript.malformed.filter { !$0.hasPrefix("retry: ") }, [], "not whole events")
+            let seqs = transcript.seqs
+            XCTAssertEqual(seqs, seqs.first.map { Array($0...($0 + seqs.count - 1)) } ?? [1], "not consecutive")
+        }
+    }
+
     func testSharedUpstreamAnswering503SendsEveryWaitingClientToTheOrigin() throws {
         try assertEveryWaitingClientGetsItsOwnAnswer(status: 503)
     }

@@ -52,7 +52,12 @@ class SharedSubscriptionTestCase: EndToEndTestCase {
 
     /// A proxy on one event loop with listener `plain`, an admin endpoint, upstream `app` with `servers` on
     /// 127.0.0.1 (and the `upstream` lines, e.g. `max_fails: 0`), and `routes`.
-    func startSharedProxy(servers: [Int], routes: [FeedRoute], upstream: [String] = []) throws -> ProxyProcess {
+    func startSharedProxy(
+        servers: [Int],
+        routes: [FeedRoute],
+        upstream: [String] = [],
+        arguments: [String] = []
+    ) throws -> ProxyProcess {
         var yaml = """
             version: 1
             listeners:
@@ -77,7 +82,7 @@ class SharedSubscriptionTestCase: EndToEndTestCase {
 
                 """
         }
-        let proxy = try ProxyProcess(yaml: yaml, listeners: ["plain", "admin"], extraArguments: ["--threads", "1"])
+        let proxy = try ProxyProcess(yaml: yaml, listeners: ["plain", "admin"], extraArguments: ["--threads", "1"] + arguments)
         sharedProxies.append(proxy)
         adminBase = "http://127.0.0.1:\(try proxy.port(of: "admin"))"
         return proxy

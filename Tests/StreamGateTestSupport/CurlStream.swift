@@ -50,10 +50,12 @@ public final class CurlStream: @unchecked Sendable {
         Wait.until(timeout: timeout) { condition(lines) }
     }
 
-    /// Waits up to `timeout` seconds for curl to exit; its exit code, or nil while it still runs.
+    /// Waits up to `timeout` seconds for curl to exit; its exit code, or nil while it still runs. Once it has
+    /// exited, also waits (up to 5 s) until the reader thread has taken every line it wrote, so `lines` is whole.
     public func waitForExit(timeout: TimeInterval) -> Int32? {
         guard Wait.until(timeout: timeout, interval: 0.01, { !process.isRunning }) else { return nil }
         process.waitUntilExit()
+        Wait.until(timeout: 5, interval: 0.01) { collector.finished }
         return process.shellExitCode
     }
 

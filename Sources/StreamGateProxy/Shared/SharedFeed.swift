@@ -25,7 +25,8 @@ final class SharedFeed {
     let config: SSESharedConfig
     let eventLoop: any EventLoop
     let logger: Logger
-    private unowned let hub: SharedFeedHub
+    /// Weak: at shutdown the event loop's hub may go before a feed whose upstream closes last.
+    private weak var hub: SharedFeedHub?
     private(set) var state = State.opening
     /// The stream that drives the shared upstream; nil once it finished.
     var upstream: ProxyStream?
@@ -121,7 +122,7 @@ final class SharedFeed {
     private func close(reason: String) {
         logger.debug("shared event stream closed: \(reason)")
         state = .ended
-        hub.remove(self)
+        hub?.remove(self)
         let upstream = self.upstream
         self.upstream = nil
         upstream?.downstreamClosed()
@@ -134,7 +135,7 @@ final class SharedFeed {
         state = .ended
         idleClose?.cancel()
         idleClose = nil
-        hub.remove(self)
+        hub?.remove(self)
         for subscriber in subscribers {
             subscriber.feedEnded(clean: clean)
         }
@@ -192,7 +193,7 @@ final class SharedFeed {
     func failedToOpen(status: UInt) {
         guard state == .opening else { return }
         state = .ended
-        hub.remove(self)
+        hub?.remove(self)
         let waiting = subscribers
         subscribers.removeAll()
         logger.info("shared event stream not opened: upstream answered \(status); its \(waiting.count) subscribers go privately")
