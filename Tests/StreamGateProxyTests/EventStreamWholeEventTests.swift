@@ -32,6 +32,8 @@ final class EventStreamWholeEventTests: XCTestCase {
                 let client = ReferenceEventStream(parsing: output)
                 XCTAssertTrue(client.endsAtBlockStart, "client inside an event after a chunk, \(feeding.name)")
                 XCTAssertTrue(filter.clientIsAtEventBoundary, feeding.name)
+                // The id a resume would send is the one the client holds after the events it got.
+                XCTAssertEqual(filter.relayedEventID ?? "", client.events.last?.lastEventID ?? "", feeding.name)
             }
             XCTAssertEqual(output, Self.stream, feeding.name)
             XCTAssertEqual(filter.eventCount, 4, feeding.name)

@@ -45,6 +45,9 @@ struct EventStreamScanner {
     /// from `lastEventID` at every dispatch): unlike `lastEventID`, it never reflects an `id` line of an event
     /// still incomplete.
     private(set) var boundaryEventID: String?
+    /// An `id` line changed `lastEventID` since the last blank line: only then does the next blank line copy it to
+    /// `boundaryEventID` (a stream without ids pays nothing per event for it).
+    private var idChangedSinceBoundary = false
 
     /// Where the current line stands.
     private var line = LineState.start
@@ -270,7 +273,10 @@ struct EventStreamScanner {
         switch line {
         case .start:
             isBlank = true
-            boundaryEventID = lastEventID
+            if idChangedSinceBoundary {
+                boundaryEventID = lastEventID
+                idChangedSinceBoundary = false
+            }
             if blockHasData {
                 eventCount += 1
                 blockHasData = false
@@ -278,11 +284,14 @@ struct EventStreamScanner {
         case .name(let field, let matched) where matched == field.name.utf8CodeUnitCount:
             switch field {
             case .data: blockHasData = true
-            case .id: lastEventID = ""
+            case .id:
+                lastEventID = ""
+                idChangedSinceBoundary = true
             case .retry: break  // an empty value is not a number
             }
         case .idValueStart:
             lastEventID = ""
+            idChangedSinceBoundary = true
         case .idValue:
             recordID(chunk, from: idStart, to: end)
         case .retryValue(hasDigits: true):
@@ -315,6 +324,7 @@ struct EventStreamScanner {
         // Invalid UTF-8 decodes to U+FFFD (three bytes for one), so the decoded id is checked again.
         guard decoded.utf8.count <= Self.maximumEventIDLength else { return }
         lastEventID = decoded
+        idChangedSinceBoundary = true
     }
 
     /// Keeps the part of an unfinished `id` value that is in this chunk, while it is within the limit.
