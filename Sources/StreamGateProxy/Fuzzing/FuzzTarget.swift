@@ -15,6 +15,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case headerRewriting = "header-rewriting"
     /// The config loader on arbitrary YAML: an answer or errors, never a crash.
     case configLoader = "config-loader"
+    /// Upstream HTTP/1.1 responses through StreamGate's framer and through NIO's decoder alone: never more lenient,
+    /// never a different head, body or end (`UpstreamResponseFuzzing`).
+    case upstreamResponse = "upstream-response"
 
     /// Runs one input.
     public func run(_ input: UnsafeRawBufferPointer) {
@@ -26,6 +29,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .http1Input: HTTP1InputFuzzing.run(bytes)
         case .headerRewriting: HeaderRewritingFuzzing.run(bytes)
         case .configLoader: ConfigLoaderFuzzing.run(bytes)
+        case .upstreamResponse: UpstreamResponseInputFuzzing.run(bytes)
         }
     }
 }

@@ -79,7 +79,8 @@ final class UpstreamConnection: UpstreamExchange {
         handler.resumeReading()
         try sync.addHandler(tunnelHandler)
         sync.removeHandler(handler, promise: nil)
-        sync.removeHandler(try sync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+        sync.removeHandler(try sync.handler(type: UpstreamResponseFramer.self), promise: nil)
+        sync.removeHandler(try sync.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self), promise: nil)
         sync.removeHandler(try sync.handler(type: HTTPRequestEncoder.self), promise: nil)
         if let validator = try? sync.handler(type: NIOHTTPRequestHeadersValidator.self) {
             sync.removeHandler(validator, promise: nil)

@@ -70,12 +70,8 @@ final class UpstreamConnectionPool {
                             to: channel, server: server, multiplexed: false, timeout: timeout, logger: UpstreamTLS.logger
                         )
                     }
-                    // The client codec of `addHTTPClientHandlers`, with 1xx responses (103 Early Hints) forwarded.
-                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
-                    try channel.pipeline.syncOperations.addHandlers([
-                        HTTPRequestEncoder(), ByteToMessageHandler(decoder), NIOHTTPRequestHeadersValidator(),
-                        UpstreamHTTP1Handler(),
-                    ])
+                    // NIO's client codec for heads (1xx responses forwarded); bodies framed by our framer.
+                    try channel.pipeline.syncOperations.addHandlers(UpstreamResponseFramer.handlers())
                 }
             }
             .connect(to: address)

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// The last handler of an upstream HTTP/1.1 connection: hands decoded response parts to the stream using the
-/// connection, and gates socket reads so a stream can stop the upstream while its client cannot take more bytes.
+/// The last handler of an upstream HTTP/1.1 connection: hands response heads (from NIO's decoder) and body parts
+/// (from `UpstreamResponseFramer`) to the stream using the connection, tells the framer how the body after a final
+/// head is framed, and gates socket reads so a stream can stop the upstream while its client cannot take more bytes.
 final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -13,7 +14,16 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
     /// Called once when the channel goes inactive, so the pool can forget an idle connection.
     var onInactive: (() -> Void)?
 
+    /// What follows the final head that just passed the decoder, until the framer takes it.
+    enum BodyFraming {
+        /// A body framed as the head says (nil: it cannot be framed).
+        case body(HTTP1ResponseBody.Framing?)
+        /// A 101: the connection becomes a tunnel.
+        case upgrade
+    }
+
     private var readGate = ReadGate()
+    private var bodyFraming: BodyFraming?
     private var context: ChannelHandlerContext?
     private var failed = false
 
@@ -48,12 +58,38 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
         case .head(let head) where head.status.code / 100 == 1 && head.status != .switchingProtocols:
             delegate.upstreamInformationalHead(head)
         case .head(let head):
+            bodyFraming = head.status == .switchingProtocols ? .upgrade : .body(HTTP1ResponseBody.framing(of: head))
             delegate.upstreamResponseHead(head)
-        case .body(let buffer):
-            delegate.upstreamResponseBody(buffer)
+        case .body:
+            // The decoder only ever gets a head's bytes: a body from it means it saw the head end elsewhere.
+            context.fireErrorCaught(HTTP1ResponseBody.Failure(reason: "the head decoder and the framer disagree"))
         case .end(let trailers):
+            if case .body = bodyFraming {
+                bodyFraming = nil
+            }
             delegate.upstreamResponseEnd(trailers: trailers)
         }
+    }
+
+    /// How the body after the head that just passed is framed; nil when no final head passed or the response
+    /// already ended with it.
+    func takeBodyFraming() -> BodyFraming? {
+        defer { bodyFraming = nil }
+        return bodyFraming
+    }
+
+    /// Body bytes framed by `UpstreamResponseFramer`.
+    func responseBody(_ buffer: ByteBuffer) {
+        guard let delegate else {
+            context?.close(promise: nil)
+            return
+        }
+        delegate.upstreamResponseBody(buffer)
+    }
+
+    /// The body framed by `UpstreamResponseFramer` ended.
+    func responseEnd(_ trailers: HTTPHeaders?) {
+        delegate?.upstreamResponseEnd(trailers: trailers)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
