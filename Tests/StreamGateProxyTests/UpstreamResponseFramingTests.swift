@@ -109,18 +109,19 @@ final class UpstreamResponseFramingTests: XCTestCase {
     /// fresh one is back for the next response once the body ends.
     func testTheHeadDecoderLeavesThePipelineForTheBodyAndComesBackAfterIt() throws {
         let channel = EmbeddedChannel()
-        let handlers = UpstreamResponseFramer.handlers()
-        try channel.pipeline.syncOperations.addHandlers(handlers)
+        try channel.pipeline.syncOperations.addHandlers(UpstreamResponseFramer.handlers())
         let stream = BodyCounter()
-        handlers.compactMap { $0 as? UpstreamHTTP1Handler }.first!.delegate = stream
+        try channel.pipeline.syncOperations.handler(type: UpstreamHTTP1Handler.self).delegate = stream
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
         let decoders = { (try? channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self)) != nil }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin"])
         try channel.writeOutbound(HTTPClientRequestPart.head(head))
         XCTAssertTrue(decoders())
+        weak var firstDecoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self)
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\ndata: 1\n"))
         channel.embeddedEventLoop.run()  // a ByteToMessageHandler leaves on the next tick
         XCTAssertFalse(decoders(), "the decoder is still there during the body")
+        XCTAssertNil(firstDecoder, "the decoder left the pipeline but lives on")
         try channel.writeInbound(ByteBuffer(string: "\r\n0\r\n\r\n"))
         XCTAssertTrue(decoders(), "no decoder for the next response")
         // The next response on the same connection is decoded as usual.

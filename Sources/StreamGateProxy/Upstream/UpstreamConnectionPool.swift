@@ -28,10 +28,10 @@ final class UpstreamConnectionPool {
     }
 
     /// How big each upstream read buffer is. NIO keeps the last read buffer of every channel for reuse, so an idle
-    /// stream holds one buffer of the allocator's current size for as long as it lives. Starting small (a response
-    /// head and a first event fit in 512 bytes) keeps idle streams cheap; the allocator still grows the buffer
-    /// within a few reads when an upstream sends fast, up to 64 KiB.
-    static let receiveBufferSizing = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+    /// stream holds one buffer of the allocator's current size for as long as it lives. Starting small keeps idle
+    /// streams cheap (a typical response head then takes one or two reads; the framer and NIO's decoder take heads
+    /// in pieces); the allocator grows the buffer within a few reads when an upstream sends fast, up to 64 KiB.
+    static let receiveBufferSizing = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
 
     /// The server of `group` the next new stream should use (the group's `balance`, among the servers available),
     /// or nil when `excluding` was its only server.
