@@ -72,6 +72,28 @@ final class UpstreamAbuseTests: AbuseTestCase {
         assertBystanderFlows()
     }
 
+    /// A chunked body that breaks its framing (a space after a chunk size, data longer than its chunk) ends the
+    /// client's response incomplete after the bytes framed before it, and the upstream connection is not used
+    /// again: the bytes after the break, shaped like a response, never answer the next request.
+    func testBrokenChunkedBodiesEndIncompleteAndAreNotReused() throws {
+        let base = try startProxy()
+        for (path, framed) in [("bad-chunk-size", "hello"), ("chunk-overrun", "abc")] {
+            for (name, flag) in Self.protocols {
+                let response = try Curl.fetch("\(base)/broken/\(path)", [flag])
+                XCTAssertNotEqual(response.exitCode, 0, "\(path) over \(name) looked complete: \(response.text)")
+                XCTAssertTrue(framed.hasPrefix(response.text), "\(path) over \(name): \(response.text)")
+                for _ in 0..<3 {
+                    let next = try Curl.fetch("\(base)/broken/hello", [flag])
+                    XCTAssertEqual(next.status, 200, "after \(path) over \(name): \(next.text)")
+                    XCTAssertEqual(next.text, "ok", "after \(path) over \(name): the next request got the extra bytes")
+                }
+                let error = response.stderr.split(separator: "\n").last.map(String.init) ?? ""
+                print("abuse: upstream \(path) over \(name): \(response.text.count) bytes then incomplete (curl exit \(response.exitCode): \(error)); the next requests got their own answers")
+            }
+        }
+        assertBystanderFlows()
+    }
+
     /// One event of 16 MiB that never ends (no blank line, no newline) streams through with bounded memory and
     /// no heartbeat inside it.
     func testAnEventThatNeverEndsStreamsThroughWithBoundedMemory() throws {

@@ -11,6 +11,10 @@ import Foundation
 /// - `/interim-flood`: 1,000 `103 Early Hints` and no final response (the connection closes after 30 s);
 /// - `/endless-event?mib=N`: `text/event-stream` and one `data:` line of N MiB (default 16) that never ends: the
 ///   connection closes after it, mid-event;
+/// - `/bad-chunk-size`: a chunked body whose second chunk size has a space after it (`5 `), then bytes that look
+///   like the next response, connection kept;
+/// - `/chunk-overrun`: a chunk of size 3 carrying more bytes, the extra ones shaped like the next response,
+///   connection kept;
 /// - `/hello`: `200` and `ok` (the connection is kept).
 ///
 /// Each request prints a `request` event with its path.
@@ -77,6 +81,16 @@ public final class BrokenOriginPeer: @unchecked Sendable {
             if path == "/long-body":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
                              b"HTTP/1.1 200 OK\r\n\r\nX")
+                await writer.drain()
+                return True
+            if path == "/bad-chunk-size":
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                             b"5 \r\nworld\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX")
+                await writer.drain()
+                return True
+            if path == "/chunk-overrun":
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"3\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX\r\n0\r\n\r\n")
                 await writer.drain()
                 return True
             if path == "/reset":

@@ -5,8 +5,9 @@ import NIOCore
 /// stands at a boundary and the next upstream's bytes cannot finish another server's event. After a failover the
 /// new upstream's replay of events the client already has is dropped (`ReplayedEvents`).
 extension EventStreamFilter {
-    /// What whole-event forwarding keeps between chunks.
-    struct WholeEventState {
+    /// What whole-event forwarding keeps between chunks. Owned by one filter; a reference, so that a stream on a
+    /// route without `sse.resume` carries one nil pointer instead of these fields.
+    final class WholeEventState {
         /// The longest event held back whole (`sse.resume_max_event`).
         let maxEventBytes: Int
         /// The start of an event still incomplete, not yet sent to the client.
@@ -55,7 +56,7 @@ extension EventStreamFilter {
     /// is dropped. Returns that id, or nil when the client has none (a resumed request could not say where to
     /// start).
     mutating func beginFailover() -> String? {
-        guard var state = wholeEvents else { return nil }
+        guard let state = wholeEvents else { return nil }
         let relayed = relayedEventID
         state.eventsBefore = eventCount
         state.replayedEventsDropped = 0
@@ -101,7 +102,7 @@ extension EventStreamFilter {
     /// event fits `maxEventBytes`; the held bytes and `piece` once it does not (the client is then inside it), and
     /// every piece after that until the event ends.
     mutating func hold(_ piece: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard var state = wholeEvents else { return piece }
+        guard let state = wholeEvents else { return piece }
         if state.passingLongEvent {
             return piece
         }
@@ -124,7 +125,7 @@ extension EventStreamFilter {
 
     /// `completed` (bytes that end at an event boundary) behind the held start of their first event, if any.
     mutating func releaseHeld(before completed: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard var state = wholeEvents else { return completed }
+        guard let state = wholeEvents else { return completed }
         state.passingLongEvent = false
         let held = state.held
         state.held = nil

@@ -6,7 +6,10 @@ import StreamGateConfig
 /// upstream's event boundaries (bytes pass untouched), and inserts StreamGate's own bytes (preamble, heartbeats)
 /// only where they change no event. When to insert them is `EventStreamSession`'s business.
 struct EventStreamFilter {
-    let config: SSEConfig
+    /// `sse.retry` and `sse.first_byte`: what the preamble needs of the route's config (the stream keeps no copy
+    /// of the rest).
+    let retry: Duration?
+    let firstByte: SSEConfig.FirstByte
     var scanner = EventStreamScanner()
     let heartbeatBytes: ByteBuffer
     /// StreamGate wrote bytes of its own before the upstream's first: an upstream BOM must then be dropped.
@@ -17,7 +20,8 @@ struct EventStreamFilter {
 
     /// `heartbeat` is the comment line to send (shared per route: writing it copies nothing).
     init(config: SSEConfig, heartbeat: ByteBuffer) {
-        self.config = config
+        self.retry = config.retry
+        self.firstByte = config.firstByte
         self.heartbeatBytes = heartbeat
         if let limit = config.wholeEventLimit {
             wholeEvents = WholeEventState(maxEventBytes: limit)
@@ -70,12 +74,12 @@ struct EventStreamFilter {
     /// What StreamGate sends right after the head, before any upstream byte: `retry: <ms>` when configured, else
     /// one comment when `first_byte` is `immediate`.
     mutating func preamble(allocator: ByteBufferAllocator) -> ByteBuffer? {
-        if let retry = config.retry {
+        if let retry {
             let milliseconds = retry.components.seconds * 1000 + retry.components.attoseconds / 1_000_000_000_000_000
             wroteAhead = true
             return allocator.buffer(string: "retry: \(milliseconds)\n\n")
         }
-        guard config.firstByte == .immediate else { return nil }
+        guard firstByte == .immediate else { return nil }
         wroteAhead = true
         return heartbeatBytes
     }

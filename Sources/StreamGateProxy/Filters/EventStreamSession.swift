@@ -52,7 +52,7 @@ struct EventStreamSession {
         allocator: ByteBufferAllocator
     ) -> (head: HTTPResponseHead, preamble: ByteBuffer?)? {
         let eventHead = EventStreamFilter.rewrite(head)
-        if filter.config.firstByte == .upstream && filter.config.retry == nil {
+        if filter.firstByte == .upstream && filter.retry == nil {
             heldHead = eventHead
             return nil
         }

@@ -45,7 +45,7 @@ extension ProxyStreamStateMachine {
         jitter: Double,
         now: NIODeadline
     ) -> Action {
-        guard var failover, state == .streaming(.eventStream) else { return .none }
+        guard let failover, state == .streaming(.eventStream) else { return .none }
         if let server {
             failover.avoidServer = server
         }
@@ -65,7 +65,7 @@ extension ProxyStreamStateMachine {
     /// The upstream for the attempt is ready: the request goes again, as the client sent it, with the client's
     /// last event id.
     mutating func resumeUpstreamLeased(now: NIODeadline) -> Action {
-        guard var failover else { return .none }
+        guard let failover else { return .none }
         let timeout = route.responseHeaderTimeout
         failover.phase = .awaitingHead(deadline: timeout > .zero ? now + timeout : nil)
         self.failover = failover
@@ -78,7 +78,7 @@ extension ProxyStreamStateMachine {
     /// The new upstream answered: a 2xx event stream continues the client's stream; anything else fails the
     /// attempt.
     mutating func resumeHeadReceived(_ head: HTTPResponseHead, now: NIODeadline) -> Action {
-        guard var failover else { return .none }
+        guard let failover else { return .none }
         guard (200..<300).contains(head.status.code), EventStreamFilter.isEventStream(head) else {
             let kind = EventStreamFilter.isEventStream(head) ? "" : " (not text/event-stream)"
             return resumeAttemptFailed(reason: "upstream answered \(head.status.code)\(kind)")
@@ -96,7 +96,7 @@ extension ProxyStreamStateMachine {
     /// The attempt under way failed: another follows after its backoff, unless it was the last one allowed; then
     /// the client stream ends cleanly.
     mutating func resumeAttemptFailed(reason: String) -> Action {
-        guard var failover else { return .none }
+        guard let failover else { return .none }
         failover.failedAttempts += 1
         self.failover = failover
         guard failover.failedAttempts < failover.config.attempts else {
@@ -112,7 +112,7 @@ extension ProxyStreamStateMachine {
     /// The failover's deadline passed: the wait is over (lease the next upstream), or the attempt under way had
     /// no head in time.
     mutating func resumeDeadlineReached(now: NIODeadline) -> Action {
-        guard var failover else { return .none }
+        guard let failover else { return .none }
         switch failover.phase {
         case .waiting:
             failover.phase = .connecting

@@ -3,8 +3,9 @@ import StreamGateConfig
 
 /// Where an event stream on a route with `sse.resume` stands with its upstreams: relaying from one, waiting for
 /// the next attempt, or trying a new one; the failed attempts in a row, the resumes so far, and the server to
-/// avoid next. A value inside the stream's machine (`ProxyStreamStateMachine+Failover` moves it on).
-struct StreamFailover {
+/// avoid next. Owned by the stream's machine (`ProxyStreamStateMachine+Failover` moves it on); a reference, so that
+/// a stream on a route without `sse.resume` carries one nil pointer instead of these fields.
+final class StreamFailover {
     enum Phase: Equatable {
         /// Events flow from the current upstream.
         case relaying
