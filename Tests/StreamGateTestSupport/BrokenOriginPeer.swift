@@ -67,6 +67,17 @@ public final class BrokenOriginPeer: @unchecked Sendable {
         }
 
 
+        # Answers written whole, after which the connection is kept: each breaks its framing, with bytes after the
+        # break shaped like a next response.
+        KEPT_ANSWERS = {
+            "/long-body": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" b"HTTP/1.1 200 OK\r\n\r\nX",
+            "/bad-chunk-size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                               b"5 \r\nworld\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX",
+            "/chunk-overrun": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              b"3\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX\r\n0\r\n\r\n",
+        }
+
+
         async def answer(path, query, writer):
             """Writes the answer for path; False when the connection must end after it."""
             if path in CLOSING_ANSWERS:
@@ -78,19 +89,8 @@ public final class BrokenOriginPeer: @unchecked Sendable {
                 await writer.drain()
                 await asyncio.sleep(30)
                 return False
-            if path == "/long-body":
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
-                             b"HTTP/1.1 200 OK\r\n\r\nX")
-                await writer.drain()
-                return True
-            if path == "/bad-chunk-size":
-                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
-                             b"5 \r\nworld\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX")
-                await writer.drain()
-                return True
-            if path == "/chunk-overrun":
-                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                             b"3\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX\r\n0\r\n\r\n")
+            if path in KEPT_ANSWERS:
+                writer.write(KEPT_ANSWERS[path])
                 await writer.drain()
                 return True
             if path == "/reset":
