@@ -105,32 +105,65 @@ final class UpstreamResponseFramingTests: XCTestCase {
         XCTAssertEqual(outcome.streamGate.failure?.contains("trailer section over"), true)
     }
 
-    /// The point of the framer: once an event stream's head has passed, the connection holds no HTTP decoder; a
-    /// fresh one is back for the next response once the body ends.
-    func testTheHeadDecoderLeavesThePipelineForTheBodyAndComesBackAfterIt() throws {
+    /// The point of the framer: an event stream's connection holds an HTTP decoder only while a head is arriving. It
+    /// goes in at the head's first byte, leaves (and is freed) once the body begins, and is not back after the body:
+    /// the next head gets a new one, told the method of its request.
+    func testTheHeadDecoderLivesOnlyWhileAHeadArrives() throws {
+        let (channel, stream) = try framedConnection()
+        let decoders = { (try? channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self)) != nil }
+        let get = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin"])
+        try channel.writeOutbound(HTTPClientRequestPart.head(get))
+        XCTAssertFalse(decoders(), "a decoder waits for a head that has not begun")
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-"))
+        XCTAssertTrue(decoders(), "no decoder while the head arrives")
+        weak var firstDecoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self)
+        try channel.writeInbound(ByteBuffer(string: "Encoding: chunked\r\n\r\n8\r\ndata: 1\n"))
+        channel.embeddedEventLoop.run()  // a ByteToMessageHandler leaves on the next tick
+        XCTAssertFalse(decoders(), "the decoder is still there during the body")
+        XCTAssertNil(firstDecoder, "the decoder left the pipeline but lives on")
+        try channel.writeInbound(ByteBuffer(string: "\r\n0\r\n\r\n"))
+        XCTAssertFalse(decoders(), "a decoder came back before a next head began")
+        // The next response on the same connection answers a HEAD: its Content-Length announces no body, which only
+        // a decoder told the method knows; the GET after it reads its body as usual.
+        var head = get
+        head.method = .HEAD
+        try channel.writeOutbound(HTTPClientRequestPart.head(head))
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"))
+        XCTAssertEqual(stream.ends, 2, "the response to HEAD did not end at its head")
+        try channel.writeOutbound(HTTPClientRequestPart.head(get))
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        XCTAssertTrue(channel.isActive)
+        XCTAssertEqual(stream.bodyBytes, 10)
+        XCTAssertEqual(stream.ends, 3)
+        _ = try channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// A head with no request waiting for it (an origin talking out of turn on a connection whose last response
+    /// ended) is refused, as NIO's decoder refuses an unsolicited response, and the connection closes.
+    func testAHeadNoRequestAwaitsIsRefused() throws {
+        let (channel, stream) = try framedConnection()
+        let get = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin"])
+        try channel.writeOutbound(HTTPClientRequestPart.head(get))
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        XCTAssertEqual(stream.ends, 1)
+        _ = try? channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno"))
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(stream.failures.count, 1)
+        XCTAssertTrue(stream.failures.first?.contains("unsolicited") == true, "\(stream.failures)")
+        XCTAssertFalse(channel.isActive, "the connection stayed open after an unsolicited response")
+        XCTAssertEqual(stream.ends, 1)
+        XCTAssertEqual(stream.bodyBytes, 2)
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// A connected channel with an upstream connection's handlers, its stream counting what reaches it.
+    private func framedConnection() throws -> (EmbeddedChannel, BodyCounter) {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers(UpstreamResponseFramer.handlers())
         let stream = BodyCounter()
         try channel.pipeline.syncOperations.handler(type: UpstreamHTTP1Handler.self).delegate = stream
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
-        let decoders = { (try? channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self)) != nil }
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin"])
-        try channel.writeOutbound(HTTPClientRequestPart.head(head))
-        XCTAssertTrue(decoders())
-        weak var firstDecoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self)
-        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\ndata: 1\n"))
-        channel.embeddedEventLoop.run()  // a ByteToMessageHandler leaves on the next tick
-        XCTAssertFalse(decoders(), "the decoder is still there during the body")
-        XCTAssertNil(firstDecoder, "the decoder left the pipeline but lives on")
-        try channel.writeInbound(ByteBuffer(string: "\r\n0\r\n\r\n"))
-        XCTAssertTrue(decoders(), "no decoder for the next response")
-        // The next response on the same connection is decoded as usual.
-        try channel.writeOutbound(HTTPClientRequestPart.head(head))
-        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-        XCTAssertTrue(channel.isActive)
-        XCTAssertEqual(stream.bodyBytes, 10)
-        XCTAssertEqual(stream.ends, 2)
-        _ = try channel.finish(acceptAlreadyClosed: true)
+        return (channel, stream)
     }
 
     // MARK: Generated
@@ -261,5 +294,6 @@ private final class BodyCounter: UpstreamResponseDelegate {
     func upstreamResponseEnd(trailers: HTTPHeaders?) { ends += 1 }
     func upstreamReadComplete() {}
     func upstreamBecameWritable() {}
-    func upstreamFailed(_ error: any Error) {}
+    var failures: [String] = []
+    func upstreamFailed(_ error: any Error) { failures.append(String(describing: error)) }
 }

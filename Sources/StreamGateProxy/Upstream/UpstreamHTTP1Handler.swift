@@ -22,6 +22,9 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
         case upgrade
     }
 
+    /// The method of the last request written whose final response head has not arrived: what a head decoder made
+    /// when that head begins must be told (a response to HEAD has no body, whatever its head says).
+    private(set) var unansweredRequestMethod: HTTPMethod?
     private var readGate = ReadGate()
     private var bodyFraming: BodyFraming?
     private var context: ChannelHandlerContext?
@@ -44,6 +47,13 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
         readGate.resume(context)
     }
 
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head(let head) = unwrapOutboundIn(data) {
+            unansweredRequestMethod = head.method
+        }
+        context.write(data, promise: promise)
+    }
+
     func read(context: ChannelHandlerContext) {
         readGate.read(context)
     }
@@ -58,6 +68,7 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
         case .head(let head) where head.status.code / 100 == 1 && head.status != .switchingProtocols:
             delegate.upstreamInformationalHead(head)
         case .head(let head):
+            unansweredRequestMethod = nil
             bodyFraming = head.status == .switchingProtocols ? .upgrade : .body(HTTP1ResponseBody.framing(of: head))
             delegate.upstreamResponseHead(head)
         case .body:

@@ -4,9 +4,14 @@ import NIOHTTP1
 /// The first inbound handler of an upstream HTTP/1.1 connection (after TLS). It owns the split between a response's
 /// head and its body: NIO's response decoder gets exactly the bytes up to the head's end (the first empty line), and
 /// once a final head has passed the decoder leaves the pipeline and `HTTP1ResponseBody` frames the body, handing
-/// slices of the bytes read straight to `UpstreamHTTP1Handler`. When the body ends a fresh decoder goes back in for
-/// the connection's next response. A long-lived event stream so holds no llhttp state, header storage or decoder
-/// buffer, and its body bytes pass no HTTP parser. After a 101 the bytes pass through untouched.
+/// slices of the bytes read straight to `UpstreamHTTP1Handler`. A long-lived event stream so holds no llhttp state,
+/// header storage or decoder buffer, and its body bytes pass no HTTP parser. After a 101 the bytes pass through
+/// untouched.
+///
+/// The decoder goes in only when the first byte of a head arrives, told the method of the request it answers (which
+/// `UpstreamHTTP1Handler` keeps), so a head that arrives in one read has its decoder made, used and freed within that
+/// read. A decoder that lived from the request until its head, while thousands of streams open at once, would leave
+/// its freed memory in holes between their long-lived objects that the allocator cannot give back.
 final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -31,8 +36,7 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
     static func handlers() -> [any ChannelHandler] {
         let handler = UpstreamHTTP1Handler()
         let framer = UpstreamResponseFramer(handler: handler)
-        let decoder = framer.makeDecoder()
-        return [HTTPRequestEncoder(), framer, decoder, NIOHTTPRequestHeadersValidator(), handler]
+        return [HTTPRequestEncoder(), framer, NIOHTTPRequestHeadersValidator(), handler]
     }
 
     private func makeDecoder() -> ByteToMessageHandler<UpstreamHeadDecoder> {
@@ -86,6 +90,9 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
     /// Hands the decoder the bytes up to the end of the next head (or all of them when it is not in `buffer`); when
     /// the decoder has passed a final head whose body is still to come, takes the decoder out.
     private func forwardHead(_ buffer: inout ByteBuffer, afterLF start: Int, context: ChannelHandlerContext) throws {
+        if decoder == nil {
+            try insertDecoder(context: context)
+        }
         var afterLF = start
         var headEnd: Int?
         buffer.withUnsafeReadableBytes { bytes in
@@ -129,16 +136,20 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    /// The body ended: a fresh head decoder goes in before the stream hears of the end (it may hand the connection
-    /// to the pool, and the next request's head must reach a decoder that expects its response).
+    /// A head begins and no decoder is in the pipeline: one goes in after the framer, told the method of the request
+    /// it answers (it did not see that request go out). With no request awaiting an answer it is told nothing, and
+    /// refuses the bytes as an unsolicited response.
+    private func insertDecoder(context: ChannelHandlerContext) throws {
+        let decoder = makeDecoder()
+        try context.pipeline.syncOperations.addHandler(decoder, position: .after(self))
+        if let method = handler.unansweredRequestMethod {
+            self.decoder?.decoder.write(data: .head(HTTPRequestHead(version: .http1_1, method: method, uri: "/")))
+        }
+    }
+
+    /// The body ended; the next head gets a new decoder when it begins.
     private func endBody(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
         mode = .head(afterLF: 0)
-        do {
-            try context.pipeline.syncOperations.addHandler(makeDecoder(), position: .after(self))
-        } catch {
-            context.fireErrorCaught(error)
-            return
-        }
         handler.responseEnd(trailers)
     }
 }
