@@ -36,7 +36,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     private var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var producedPlaintext = false
 
-    /// Plaintext read granularity: one TLS record's maximum.
+    /// The most plaintext one read takes: one TLS record's maximum.
     private static let readChunk = 16 * 1024
 
     /// The server side of a downstream connection, with the listener's certificates and ALPN.
@@ -182,10 +182,16 @@ public final class TLSHandler: ChannelDuplexHandler {
     private func readPlaintext(context: ChannelHandlerContext) {
         guard let ssl else { return }
         while state == .active || state == .closing {
-            var buffer = context.channel.allocator.buffer(capacity: Self.readChunk)
+            // Plaintext to come now is at most what OpenSSL holds decrypted plus the ciphertext it has not read: a
+            // buffer that size (a 100-byte WebSocket message gets a small one, not a record's 16 KiB), and none
+            // when both are empty (the read after the last record used to allocate one only to find nothing).
+            let available = Int(SSL_pending(ssl)) + (ciphertext?.inboundBytes ?? 0)
+            guard available > 0 || SSL_has_pending(ssl) == 1 else { return }
+            let capacity = available > 0 ? min(available, Self.readChunk) : Self.readChunk
+            var buffer = context.channel.allocator.buffer(capacity: capacity)
             ERR_clear_error()
             var result: Int32 = 0
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readChunk) { bytes in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { bytes in
                 result = SSL_read(ssl, bytes.baseAddress, Int32(bytes.count))
                 return result > 0 ? Int(result) : 0
             }
