@@ -46,7 +46,7 @@ struct ProxyStreamStateMachine {
     }
 
     /// Set here and by the failover extension (`ProxyStreamStateMachine+Failover`).
-    internal(set) var state = State.idle
+    var state = State.idle
     /// The request as sent upstream. Its headers are dropped once the response head arrives (only a retry, which
     /// can only happen before that, needs them); method and target stay for the admin view.
     private(set) var upstreamHead: HTTPRequestHead
@@ -62,9 +62,9 @@ struct ProxyStreamStateMachine {
     /// Whether the upstream allows reusing its connection after this response.
     private var upstreamKeepAlive = false
     /// Set on an event stream's response head.
-    internal(set) var eventStream: EventStreamSession?
+    var eventStream: EventStreamSession?
     /// Set with `eventStream` on a route with `sse.resume`, for a request that can be sent again (no body).
-    internal(set) var failover: StreamFailover?
+    var failover: StreamFailover?
     /// What the failover did last, for the owner's log and metrics; taken with `takeResumeReport()`.
     var resumeReport: StreamFailover.Report?
     /// Why the stream ends at its next event boundary, once that was asked for.
@@ -76,9 +76,9 @@ struct ProxyStreamStateMachine {
 
     let startedAt: NIODeadline
     /// The last request or upstream byte (heartbeats excluded): what the `idle` timeout measures.
-    internal(set) var lastActivity: NIODeadline
+    var lastActivity: NIODeadline
     /// The last byte either way, StreamGate's own included: what the admin view calls idle.
-    internal(set) var lastByte: NIODeadline
+    var lastByte: NIODeadline
     private var headerDeadline: NIODeadline?
     /// The status of the response head sent to the client, once one was.
     private(set) var responseStatus: UInt?

@@ -33,7 +33,7 @@ final class UpstreamHealthChecks: Sendable {
                         tls: group.tls.map { ($0, index) },
                         on: loop
                     )
-                        .map { result in
+                        .map { [weak self] result in
                             guard let self, !self.stopped.load(ordering: .relaxed) else { return }
                             switch result {
                             case .success:
