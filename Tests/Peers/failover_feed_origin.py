@@ -18,41 +18,18 @@ seconds after start."""
 
 import argparse
 import asyncio
-import json
 import os
 import socket
 import struct
-import time
 
-REASONS = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}
-
-
-def emit(event, **fields):
-    record = {"event": event, "time": str(time.time())}
-    record.update({key: str(value) for key, value in fields.items()})
-    print(json.dumps(record), flush=True)
+from feed_origin_support import ScheduledFeed, add_feed_arguments, chunk, emit, read_fields, response, \
+    serve_until_deadline
 
 
-def chunk(payload):
-    return b"%x\r\n%s\r\n" % (len(payload), payload)
-
-
-def response(status, body, content_type="text/plain"):
-    head = "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n" % (
-        status, REASONS.get(status, "Status"), content_type, len(body))
-    return head.encode() + body
-
-
-class Origin:
+class Origin(ScheduledFeed):
     def __init__(self, options):
-        self.options = options
-        self.port = 0
+        super().__init__(options)
         self.writers = set()
-
-    def published(self):
-        """How many events of the feed are out by now."""
-        elapsed = time.time() - self.options.epoch
-        return min(self.options.count, max(0, int(elapsed // self.options.interval)))
 
     def event(self, number, whole=True):
         data = b'data: {"seq": %d, "via": %d}' % (number, self.port)
@@ -65,23 +42,16 @@ class Origin:
         options = self.options
         if options.ignore_last_event_id:
             return 1
-        if last_event_id is not None and last_event_id.isdigit():
-            after = int(last_event_id)
-            return max(1, after) if options.replay_inclusive else after + 1
-        return 1 if options.from_start else self.published() + 1
+        if options.replay_inclusive and last_event_id is not None and last_event_id.isdigit():
+            return max(1, int(last_event_id))
+        return self.first_after(last_event_id)
 
     async def stream(self, writer, number):
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-                     b"transfer-encoding: chunked\r\n\r\n")
-        await writer.drain()
-        while number <= self.options.count:
-            await asyncio.sleep(max(0.0, self.options.epoch + number * self.options.interval - time.time()))
-            upto = max(number, self.published())
-            if number <= self.options.exit_mid_event_at <= upto:
-                await self.die_inside(writer, number)
-            writer.write(chunk(b"".join(self.event(n) for n in range(number, upto + 1))))
-            await writer.drain()
-            number = upto + 1
+        async def die_if_due(first, last):
+            if first <= self.options.exit_mid_event_at <= last:
+                await self.die_inside(writer, first)
+
+        await self.write_events(writer, number, self.event, before_write=die_if_due)
 
     async def die_inside(self, writer, number):
         """Writes the events before --exit-mid-event-at whole and only the start of that one, then exits with every
@@ -103,13 +73,7 @@ class Origin:
         self.writers.add(writer)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                target = lines[0].split(" ")[1]
-                fields = {}
-                for line in lines[1:]:
-                    name, _, value = line.partition(":")
-                    fields[name.strip().lower()] = value.strip()
+                target, fields = read_fields(await reader.readuntil(b"\r\n\r\n"))
                 last_event_id = fields.get("last-event-id")
                 path = target.split("?", 1)[0]
                 feed = path.startswith("/feed") and not self.options.status
@@ -140,13 +104,7 @@ class Origin:
 
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--address", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--epoch", type=float, default=time.time(), help="unix time of event 0 (default: now)")
-    parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--interval", type=float, default=0.1, help="seconds between events")
-    parser.add_argument("--deadline", type=float, default=60, help="seconds until the origin stops by itself")
-    parser.add_argument("--from-start", action="store_true", help="without Last-Event-ID, stream from event 1")
+    add_feed_arguments(parser, count=100, interval=0.1)
     parser.add_argument("--replay-inclusive", action="store_true", help="replay from the Last-Event-ID event itself")
     parser.add_argument("--ignore-last-event-id", action="store_true", help="always stream from event 1")
     parser.add_argument("--no-ids", action="store_true", help="events without an id line")
@@ -156,14 +114,7 @@ async def main():
     parser.add_argument("--down-file", default="", metavar="PATH", help="/healthz answers 503 once PATH exists")
     parser.add_argument("--page", default="", metavar="FILE", help="serve FILE as /page")
     options = parser.parse_args()
-    origin = Origin(options)
-    server = await asyncio.start_server(origin.serve, options.address, options.port, backlog=1024)
-    origin.port = server.sockets[0].getsockname()[1]
-    emit("listening", port=origin.port)
-    try:
-        await asyncio.wait_for(server.serve_forever(), options.deadline)
-    except asyncio.TimeoutError:
-        pass
+    await serve_until_deadline(Origin(options), options)
 
 
 asyncio.run(main())

@@ -106,7 +106,7 @@ final class EventStreamResumeChromiumTests: TLSTestCase {
         let lists = try JSONDecoder().decode([[Int]].self, from: Data((state["ids"] ?? "").utf8))
         XCTAssertEqual(lists.count, Self.sources)
         for (index, ids) in lists.enumerated() {
-            XCTAssertEqual(ids, Array(1..<(ids.count + 1)), "source \(index) got \(FeedTranscript.runs(ids))")
+            XCTAssertEqual(ids, Array(1..<(ids.count + 1)), "source \(index) got \(consecutiveRuns(ids))")
             XCTAssertGreaterThanOrEqual(ids.last ?? 0, target, "source \(index)")
         }
         // Each stream went on from the restarted origin with its own last id.

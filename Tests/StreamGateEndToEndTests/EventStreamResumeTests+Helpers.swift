@@ -30,28 +30,7 @@ extension EventStreamResumeTests {
     /// A proxy with listener `plain`, an admin endpoint, upstream `app` with `servers` on 127.0.0.1 (and the
     /// `upstream` lines, e.g. `max_fails: 0`), and route `feed` (`/feed`) with `sse` as its `sse:` block.
     func startFeedProxy(servers: [Int], sse: String, upstream: [String] = []) throws -> ProxyProcess {
-        var yaml = """
-            version: 1
-            listeners:
-              - { name: plain, address: "127.0.0.1:0" }
-            admin: { address: "127.0.0.1:0" }
-            upstreams:
-              - name: app
-                servers: [\(servers.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
-                connect_timeout: 1s
-
-            """
-        for line in upstream {
-            yaml += "    \(line)\n"
-        }
-        yaml += """
-            routes:
-              - name: feed
-                match: { path_prefix: /feed }
-                upstream: app
-                sse: \(sse)
-
-            """
+        let yaml = FeedProxyConfig.yaml(servers: servers, routes: [.init("feed", sse: sse)], upstream: upstream)
         let proxy = try ProxyProcess(yaml: yaml, listeners: ["plain", "admin"])
         feedProxies.append(proxy)
         adminBase = "http://127.0.0.1:\(try proxy.port(of: "admin"))"
@@ -104,10 +83,10 @@ extension EventStreamResumeTests {
             counts[seq, default: 0] += 1
         }
         let twice = counts.filter { $0.value > 1 }.keys.sorted()
-        XCTAssertEqual(twice, [], "events relayed twice; read \(FeedTranscript.runs(seqs))", file: file, line: line)
+        XCTAssertEqual(twice, [], "events relayed twice; read \(consecutiveRuns(seqs))", file: file, line: line)
         let missing = Set(1..<((seqs.max() ?? 0) + 1)).subtracting(seqs).sorted()
-        XCTAssertEqual(missing, [], "events lost; read \(FeedTranscript.runs(seqs))", file: file, line: line)
-        XCTAssertEqual(seqs, seqs.sorted(), "events out of order: \(FeedTranscript.runs(seqs))", file: file, line: line)
+        XCTAssertEqual(missing, [], "events lost; read \(consecutiveRuns(seqs))", file: file, line: line)
+        XCTAssertEqual(seqs, seqs.sorted(), "events out of order: \(consecutiveRuns(seqs))", file: file, line: line)
         let expectedIDs: [Int?] = withIDs ? seqs.map { Optional($0) } : Array(repeating: nil, count: seqs.count)
         XCTAssertEqual(transcript.events.map(\.id), expectedIDs, "id lines", file: file, line: line)
     }

@@ -66,17 +66,4 @@ struct FeedTranscript {
         }
         events.append(Event(id: id, seq: seq, via: via, line: first.index, arrivedAt: first.line.arrivedAt))
     }
-
-    /// `values` as runs of consecutive numbers, for messages: `1-23, 23-80`.
-    static func runs(_ values: [Int]) -> String {
-        var runs: [(Int, Int)] = []
-        for value in values {
-            if let last = runs.last, value == last.1 + 1 {
-                runs[runs.count - 1].1 = value
-            } else {
-                runs.append((value, value))
-            }
-        }
-        return runs.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" }.joined(separator: ", ")
-    }
 }

@@ -7,15 +7,7 @@ import XCTest
 /// checks on what they read, on `/metrics` and on `/connections`.
 class SharedSubscriptionTestCase: EndToEndTestCase {
     /// One route of the proxy: `name`, matching the path prefix `/name`, with `sse` as its `sse:` block.
-    struct FeedRoute {
-        var name: String
-        var sse: String
-
-        init(_ name: String, sse: String) {
-            self.name = name
-            self.sse = sse
-        }
-    }
+    typealias FeedRoute = FeedProxyConfig.Route
 
     /// Proxies with an admin endpoint, stopped in tear-down (their log printed when the test failed).
     private var sharedProxies: [ProxyProcess] = []
@@ -58,30 +50,7 @@ class SharedSubscriptionTestCase: EndToEndTestCase {
         upstream: [String] = [],
         arguments: [String] = []
     ) throws -> ProxyProcess {
-        var yaml = """
-            version: 1
-            listeners:
-              - { name: plain, address: "127.0.0.1:0" }
-            admin: { address: "127.0.0.1:0" }
-            upstreams:
-              - name: app
-                servers: [\(servers.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
-                connect_timeout: 1s
-
-            """
-        for line in upstream {
-            yaml += "    \(line)\n"
-        }
-        yaml += "routes:\n"
-        for route in routes {
-            yaml += """
-                  - name: \(route.name)
-                    match: { path_prefix: /\(route.name) }
-                    upstream: app
-                    sse: \(route.sse)
-
-                """
-        }
+        let yaml = FeedProxyConfig.yaml(servers: servers, routes: routes, upstream: upstream)
         let proxy = try ProxyProcess(yaml: yaml, listeners: ["plain", "admin"], extraArguments: ["--threads", "1"] + arguments)
         sharedProxies.append(proxy)
         adminBase = "http://127.0.0.1:\(try proxy.port(of: "admin"))"
@@ -155,7 +124,7 @@ class SharedSubscriptionTestCase: EndToEndTestCase {
         guard let start = seqs.first, let end = seqs.last else {
             return XCTFail("\(who): no event", file: file, line: line)
         }
-        let read = SharedFeedTranscript.runs(seqs)
+        let read = consecutiveRuns(seqs)
         let expected = start <= end ? Array(start...end) : []
         XCTAssertEqual(seqs, expected, "\(who): not consecutive, read \(read)", file: file, line: line)
         if let first {

@@ -30,7 +30,7 @@ final class SharedSubscriptionTests: SharedSubscriptionTestCase {
 
         let transcripts = clients.map { SharedFeedTranscript($0) }
         let reference = transcripts[0].events.filter { window.contains($0.seq) }.map(\.data)
-        XCTAssertEqual(reference.count, window.count, "client 0 read \(SharedFeedTranscript.runs(transcripts[0].seqs))")
+        XCTAssertEqual(reference.count, window.count, "client 0 read \(consecutiveRuns(transcripts[0].seqs))")
         for (index, transcript) in transcripts.enumerated() {
             assertConsecutive(transcript, "client \(index)")
             let read = transcript.events.filter { window.contains($0.seq) }.map(\.data)
