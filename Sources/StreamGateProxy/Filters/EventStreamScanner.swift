@@ -181,8 +181,21 @@ struct EventStreamScanner {
                 if byte == UInt8(ascii: "d"), Self.startsDataField(chunk, at: index) {
                     // Most lines of a busy stream are `data:` lines: skip straight to their end.
                     blockHasData = true
+                    let end = Self.nextLineEnd(in: chunk, from: index &+ 5, nextCR: &nextCR)
+                    if end &+ 1 < chunk.count, chunk[end] == ASCII.lf, chunk[end &+ 1] == ASCII.lf {
+                        // The usual event, a `data` line and the blank line after it, both ended by LF: dispatched
+                        // here, as the two line ends would be, without a pass through the loop for each.
+                        blankLine()
+                        afterBlankLine = true
+                        index = end &+ 2
+                        if stoppingAtBoundary {
+                            return index
+                        }
+                        lastBoundaryEnd = index
+                        continue
+                    }
                     line = .ignored
-                    index = Self.nextLineEnd(in: chunk, from: index + 5, nextCR: &nextCR)
+                    index = end
                     continue
                 }
                 line = Self.firstByteState(byte)
@@ -273,14 +286,7 @@ struct EventStreamScanner {
         switch line {
         case .start:
             isBlank = true
-            if idChangedSinceBoundary {
-                boundaryEventID = lastEventID
-                idChangedSinceBoundary = false
-            }
-            if blockHasData {
-                eventCount += 1
-                blockHasData = false
-            }
+            blankLine()
         case .name(let field, let matched) where matched == field.name.utf8CodeUnitCount:
             switch field {
             case .data: blockHasData = true
@@ -302,6 +308,19 @@ struct EventStreamScanner {
         afterBlankLine = isBlank
         line = .start
         return isBlank
+    }
+
+    /// A blank line: the last event ID a client holds follows `lastEventID`, and a block with data is an event.
+    @inline(__always)
+    private mutating func blankLine() {
+        if idChangedSinceBoundary {
+            boundaryEventID = lastEventID
+            idChangedSinceBoundary = false
+        }
+        if blockHasData {
+            eventCount += 1
+            blockHasData = false
+        }
     }
 
     /// Records the `id` value made of the kept bytes and `chunk[start..<end]`, unless it must be ignored.
