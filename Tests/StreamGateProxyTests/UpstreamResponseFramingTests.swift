@@ -146,6 +146,7 @@ final class UpstreamResponseFramingTests: XCTestCase {
         try channel.writeOutbound(HTTPClientRequestPart.head(get))
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
         XCTAssertEqual(stream.ends, 1)
+        channel.embeddedEventLoop.run()  // the next read comes in a later loop tick
         _ = try? channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno"))
         channel.embeddedEventLoop.run()
         XCTAssertEqual(stream.failures.count, 1)
@@ -153,6 +154,25 @@ final class UpstreamResponseFramingTests: XCTestCase {
         XCTAssertFalse(channel.isActive, "the connection stayed open after an unsolicited response")
         XCTAssertEqual(stream.ends, 1)
         XCTAssertEqual(stream.bodyBytes, 2)
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// A head that begins in the same read as the end of the previous body, after a request went out from inside
+    /// that end: the decoder retired for that body has not left the pipeline yet (a ByteToMessageHandler leaves on the
+    /// next tick), so a new decoder's parts would reach it. The connection is refused and closed instead.
+    func testAHeadInTheReadThatEndedTheLastBodyIsRefused() throws {
+        let (channel, stream) = try framedConnection()
+        let get = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin"])
+        stream.onEnd = { _ = try? channel.writeOutbound(HTTPClientRequestPart.head(get)) }
+        try channel.writeOutbound(HTTPClientRequestPart.head(get))
+        let twoResponses = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno"
+        _ = try? channel.writeInbound(ByteBuffer(string: twoResponses))
+        channel.embeddedEventLoop.run()
+        XCTAssertFalse(channel.isActive, "the connection stayed open")
+        XCTAssertEqual(stream.ends, 1)
+        XCTAssertEqual(stream.bodyBytes, 2)
+        XCTAssertEqual(stream.failures.count, 1)
+        XCTAssertTrue(stream.failures.first?.contains("same read") == true, "\(stream.failures)")
         _ = try? channel.finish(acceptAlreadyClosed: true)
     }
 
@@ -291,7 +311,11 @@ private final class BodyCounter: UpstreamResponseDelegate {
     func upstreamInformationalHead(_ head: HTTPResponseHead) {}
     func upstreamResponseHead(_ head: HTTPResponseHead) {}
     func upstreamResponseBody(_ buffer: ByteBuffer) { bodyBytes += buffer.readableBytes }
-    func upstreamResponseEnd(trailers: HTTPHeaders?) { ends += 1 }
+    var onEnd: (() -> Void)?
+    func upstreamResponseEnd(trailers: HTTPHeaders?) {
+        ends += 1
+        onEnd?()
+    }
     func upstreamReadComplete() {}
     func upstreamBecameWritable() {}
     var failures: [String] = []

@@ -27,6 +27,9 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
     private var mode = Mode.head(afterLF: 0)
     /// The head decoder in the pipeline, while there is one.
     private var decoder: (handler: ByteToMessageHandler<UpstreamHeadDecoder>, decoder: UpstreamHeadDecoder)?
+    /// A retired decoder is still in the pipeline: a ByteToMessageHandler leaves on the next loop tick, and until then
+    /// a new decoder's parts would pass through it (it takes only bytes).
+    private var retiredDecoderLeaving = false
 
     init(handler: UpstreamHTTP1Handler) {
         self.handler = handler
@@ -130,7 +133,12 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
             if let decoder {
                 self.decoder = nil
                 decoder.decoder.retire()
-                context.pipeline.syncOperations.removeHandler(decoder.handler, promise: nil)
+                retiredDecoderLeaving = true
+                let removed = context.eventLoop.makePromise(of: Void.self)
+                removed.futureResult.assumeIsolated().whenComplete { [weak self] _ in
+                    self?.retiredDecoderLeaving = false
+                }
+                context.pipeline.syncOperations.removeHandler(decoder.handler, promise: removed)
             }
             mode = .body(HTTP1ResponseBody(framing))
         }
@@ -139,7 +147,12 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
     /// A head begins and no decoder is in the pipeline: one goes in after the framer, told the method of the request
     /// it answers (it did not see that request go out). With no request awaiting an answer it is told nothing, and
     /// refuses the bytes as an unsolicited response.
+    /// A head that begins in the very read that ended the previous body, before the retired decoder has left, is
+    /// refused: StreamGate does not pipeline requests, so no answer can be due that soon.
     private func insertDecoder(context: ChannelHandlerContext) throws {
+        guard !retiredDecoderLeaving else {
+            throw HTTP1ResponseBody.Failure(reason: "a response began in the same read as the end of the previous one")
+        }
         let decoder = makeDecoder()
         try context.pipeline.syncOperations.addHandler(decoder, position: .after(self))
         if let method = handler.unansweredRequestMethod {
