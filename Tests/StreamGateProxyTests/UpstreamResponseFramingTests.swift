@@ -138,6 +138,90 @@ final class UpstreamResponseFramingTests: XCTestCase {
         _ = try channel.finish(acceptAlreadyClosed: true)
     }
 
+    /// The request side's counterpart: NIO's request encoder and header validator are in the pipeline only while a
+    /// request goes out, from its head to its end, and frame the body as before (chunked when no length is given);
+    /// the next request on the same connection brings new ones.
+    func testTheRequestEncoderLivesOnlyWhileARequestGoesOut() throws {
+        let (channel, stream) = try framedConnection()
+        let sync = channel.pipeline.syncOperations
+        let codecs = {
+            ((try? sync.handler(type: HTTPRequestEncoder.self)) != nil,
+             (try? sync.handler(type: NIOHTTPRequestHeadersValidator.self)) != nil)
+        }
+        XCTAssertTrue(codecs() == (false, false), "an idle connection holds a request encoder")
+        let post = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/feed?x=1", headers: ["host": "origin"])
+        try channel.writeOutbound(HTTPClientRequestPart.head(post))
+        XCTAssertTrue(codecs() == (true, true), "no encoder and validator while the request goes out")
+        weak let encoder = try sync.handler(type: HTTPRequestEncoder.self)
+        weak let validator = try sync.handler(type: NIOHTTPRequestHeadersValidator.self)
+        try channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: "hello"))))
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        XCTAssertTrue(codecs() == (false, false), "the encoder stayed after the request ended")
+        XCTAssertNil(encoder, "the encoder left the pipeline but lives on")
+        XCTAssertNil(validator, "the validator left the pipeline but lives on")
+        XCTAssertEqual(
+            try outboundText(channel),
+            "POST /feed?x=1 HTTP/1.1\r\nhost: origin\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        )
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        XCTAssertEqual(stream.ends, 1)
+        let get = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin"])
+        try channel.writeOutbound(HTTPClientRequestPart.head(get))
+        XCTAssertTrue(codecs() == (true, true), "the next request has no encoder")
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        XCTAssertTrue(codecs() == (false, false))
+        XCTAssertEqual(try outboundText(channel), "GET / HTTP/1.1\r\nhost: origin\r\n\r\n")
+        // A response to HEAD ends with its head and leaves its decoder in: the request after it passes that decoder
+        // (which watches request heads) before the encoder turns it into bytes.
+        channel.embeddedEventLoop.run()  // each response comes in a later loop tick
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        channel.embeddedEventLoop.run()
+        var head = get
+        head.method = .HEAD
+        try channel.writeOutbound(HTTPClientRequestPart.head(head))
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"))
+        XCTAssertEqual(stream.ends, 3, "the response to HEAD did not end at its head")
+        try channel.writeOutbound(HTTPClientRequestPart.head(get))
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        channel.embeddedEventLoop.run()
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        XCTAssertEqual(stream.ends, 4)
+        XCTAssertEqual(stream.bodyBytes, 6)
+        XCTAssertEqual(
+            try outboundText(channel), "HEAD / HTTP/1.1\r\nhost: origin\r\n\r\nGET / HTTP/1.1\r\nhost: origin\r\n\r\n"
+        )
+        XCTAssertTrue(channel.isActive)
+        XCTAssertTrue(stream.failures.isEmpty, "\(stream.failures)")
+        _ = try channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// The validator still stands between a request and the wire: a header value with a line break in it (a
+    /// request-splitting attempt) is refused before a byte is written, and the connection closes.
+    func testARequestWithALineBreakInAHeaderIsRefused() throws {
+        let (channel, stream) = try framedConnection()
+        let head = HTTPRequestHead(
+            version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin", "x-note": "a\r\nx-injected: 1"]
+        )
+        XCTAssertThrowsError(try channel.writeOutbound(HTTPClientRequestPart.head(head)))
+        _ = try? channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        channel.embeddedEventLoop.run()
+        XCTAssertEqual(try outboundText(channel), "", "bytes of a refused request were written")
+        XCTAssertFalse(channel.isActive, "the connection stayed open")
+        XCTAssertEqual(stream.failures.count, 1, "\(stream.failures)")
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// Everything written to the wire so far, as text.
+    private func outboundText(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let data = try channel.readOutbound(as: IOData.self) {
+            guard case .byteBuffer(let buffer) = data else { throw CancellationError() }
+            text += String(buffer: buffer)
+        }
+        return text
+    }
+
     /// A head with no request waiting for it (an origin talking out of turn on a connection whose last response
     /// ended) is refused, as NIO's decoder refuses an unsolicited response, and the connection closes.
     func testAHeadNoRequestAwaitsIsRefused() throws {

@@ -81,7 +81,10 @@ final class UpstreamConnection: UpstreamExchange {
         sync.removeHandler(handler, promise: nil)
         sync.removeHandler(try sync.handler(type: UpstreamResponseFramer.self), promise: nil)
         sync.removeHandler(try sync.handler(type: ByteToMessageHandler<UpstreamHeadDecoder>.self), promise: nil)
-        sync.removeHandler(try sync.handler(type: HTTPRequestEncoder.self), promise: nil)
+        // Present only when the request had not ended when the 101 came.
+        if let encoder = try? sync.handler(type: HTTPRequestEncoder.self) {
+            sync.removeHandler(encoder, promise: nil)
+        }
         if let validator = try? sync.handler(type: NIOHTTPRequestHeadersValidator.self) {
             sync.removeHandler(validator, promise: nil)
         }

@@ -4,6 +4,10 @@ import NIOHTTP1
 /// The last handler of an upstream HTTP/1.1 connection: hands response heads (from NIO's decoder) and body parts
 /// (from `UpstreamResponseFramer`) to the stream using the connection, tells the framer how the body after a final
 /// head is framed, and gates socket reads so a stream can stop the upstream while its client cannot take more bytes.
+///
+/// It also owns the request side's codec: NIO's request encoder and header validator go into the pipeline in front
+/// of it when a request head is written and leave once that request's end has passed them, so a connection waiting
+/// on a long response (an event stream) holds neither them nor their pipeline contexts.
 final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -26,6 +30,8 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
     /// when that head begins must be told (a response to HEAD has no body, whatever its head says).
     private(set) var unansweredRequestMethod: HTTPMethod?
     private var readGate = ReadGate()
+    /// NIO's request encoder and header validator, in the pipeline while a request goes out.
+    private var requestCodec: (encoder: HTTPRequestEncoder, validator: NIOHTTPRequestHeadersValidator)?
     private var bodyFraming: BodyFraming?
     private var context: ChannelHandlerContext?
     private var failed = false
@@ -48,10 +54,43 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .head(let head) = unwrapOutboundIn(data) {
+        let part = unwrapOutboundIn(data)
+        if case .head(let head) = part {
             unansweredRequestMethod = head.method
+            if requestCodec == nil {
+                do {
+                    try insertRequestCodec(context: context)
+                } catch {
+                    promise?.fail(error)
+                    context.fireErrorCaught(error)
+                    return
+                }
+            }
         }
         context.write(data, promise: promise)
+        if case .end = part {
+            removeRequestCodec(context: context)
+        }
+    }
+
+    /// Right after the framer, the encoder first: outbound parts pass this handler, a head decoder if one is in (it
+    /// watches request heads, so it must see them before they are bytes), the validator, then the encoder.
+    private func insertRequestCodec(context: ChannelHandlerContext) throws {
+        let codec = (encoder: HTTPRequestEncoder(), validator: NIOHTTPRequestHeadersValidator())
+        let pipeline = context.pipeline.syncOperations
+        let framer = try pipeline.handler(type: UpstreamResponseFramer.self)
+        try pipeline.addHandler(codec.encoder, position: .after(framer))
+        try pipeline.addHandler(codec.validator, position: .after(codec.encoder))
+        requestCodec = codec
+    }
+
+    /// Both leave at once (neither holds anything between requests); the next request head brings new ones.
+    private func removeRequestCodec(context: ChannelHandlerContext) {
+        guard let codec = requestCodec else { return }
+        requestCodec = nil
+        let pipeline = context.pipeline.syncOperations
+        pipeline.removeHandler(codec.validator, promise: nil)
+        pipeline.removeHandler(codec.encoder, promise: nil)
     }
 
     func read(context: ChannelHandlerContext) {

@@ -35,11 +35,12 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
         self.handler = handler
     }
 
-    /// The handlers of a new upstream HTTP/1.1 connection, in pipeline order.
+    /// The handlers of a new upstream HTTP/1.1 connection, in pipeline order. The request encoder joins them while
+    /// a request goes out (see `UpstreamHTTP1Handler`), the head decoder while a head comes in.
     static func handlers() -> [any ChannelHandler] {
         let handler = UpstreamHTTP1Handler()
         let framer = UpstreamResponseFramer(handler: handler)
-        return [HTTPRequestEncoder(), framer, NIOHTTPRequestHeadersValidator(), handler]
+        return [framer, handler]
     }
 
     private func makeDecoder() -> ByteToMessageHandler<UpstreamHeadDecoder> {
@@ -144,9 +145,9 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    /// A head begins and no decoder is in the pipeline: one goes in after the framer, told the method of the request
-    /// it answers (it did not see that request go out). With no request awaiting an answer it is told nothing, and
-    /// refuses the bytes as an unsolicited response.
+    /// A head begins and no decoder is in the pipeline: one goes in just before the handler, told the method of the
+    /// request it answers (it did not see that request go out). With no request awaiting an answer it is told
+    /// nothing, and refuses the bytes as an unsolicited response.
     /// A head that begins in the very read that ended the previous body, before the retired decoder has left, is
     /// refused: StreamGate does not pipeline requests, so no answer can be due that soon.
     private func insertDecoder(context: ChannelHandlerContext) throws {
@@ -154,7 +155,8 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
             throw HTTP1ResponseBody.Failure(reason: "a response began in the same read as the end of the previous one")
         }
         let decoder = makeDecoder()
-        try context.pipeline.syncOperations.addHandler(decoder, position: .after(self))
+        // Next to the handler, behind a request encoder that may be in: the decoder watches request heads go out.
+        try context.pipeline.syncOperations.addHandler(decoder, position: .before(handler))
         if let method = handler.unansweredRequestMethod {
             self.decoder?.decoder.write(data: .head(HTTPRequestHead(version: .http1_1, method: method, uri: "/")))
         }
