@@ -31,7 +31,7 @@ final class UpstreamConnectionPool {
     /// stream holds one buffer of the allocator's current size for as long as it lives. Starting small keeps idle
     /// streams cheap (a typical response head then takes one or two reads; the framer and NIO's decoder take heads
     /// in pieces); the allocator grows the buffer within a few reads when an upstream sends fast, up to 64 KiB.
-    static let receiveBufferSizing = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
+    static let receiveBufferSizing = UpstreamReadSizing(minimum: 64, initial: 256, maximum: 65536)
 
     /// The server of `group` the next new stream should use (the group's `balance`, among the servers available),
     /// or nil when `excluding` was its only server.
