@@ -21,8 +21,9 @@ public final class HTTP2ServerStream {
     public weak var observer: (any HTTP2StreamObserver)?
 
     unowned let connection: HTTP2ServerConnectionHandler
-    /// Response body waiting for nghttp2's data provider to take it.
-    private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    /// Response body waiting for nghttp2's data provider to take it; room for one buffer at first (a ring of two
+    /// slots): most streams never hold more at a time, and it doubles when one does.
+    private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 2)
     /// Response bytes queued and not yet taken into DATA frames.
     public private(set) var queuedBytes = 0
     private(set) var responseEnded = false
