@@ -24,6 +24,28 @@ final class DrainTests: XCTestCase {
         return machine
     }
 
+    /// The drain's fields live out of line, in storage only a stream that sets one allocates; the machine is still
+    /// a value: a copy drained later leaves the original as it was, and the original drains on its own slot.
+    func testDrainStateIsAllocatedByTheFirstDrainAndCopiedOnWrite() {
+        var machine = eventStream()
+        _ = machine.body("id: 1\ndata: a\n\n", at: 100)
+        machine.pendingEnd = nil
+        machine.drainRetry = nil
+        XCTAssertNil(machine.uncommon, "a stream never drained holds drain storage")
+        var copy = machine
+        let slot = DrainSlot(endAt: T.at(4_000), retryMilliseconds: nil, webSocketCloseCode: 1012)
+        _ = copy.drain(slot, now: T.at(200), allocator: T.allocator)
+        XCTAssertNotNil(copy.uncommon)
+        XCTAssertNil(machine.uncommon, "draining a copy drained the original")
+        let laterSlot = DrainSlot(endAt: T.at(6_000), retryMilliseconds: nil, webSocketCloseCode: 1012)
+        _ = machine.drain(laterSlot, now: T.at(300), allocator: T.allocator)
+        var third = machine
+        third.drainDeadline = T.at(1)
+        XCTAssertEqual(machine.next?.0, 6_000, "changing a copy's drain deadline changed the original's")
+        XCTAssertEqual(copy.next?.0, 4_000)
+        XCTAssertEqual(third.drainDeadline, T.at(1))
+    }
+
     func testSlotsSpreadEvenlyAndTheLastEndsWithTheSpread() {
         let plan = plan()
         XCTAssertEqual((0..<4).map { milliseconds(plan.slot(index: $0, of: 4).endAt) }, [2_500, 5_000, 7_500, 10_000])

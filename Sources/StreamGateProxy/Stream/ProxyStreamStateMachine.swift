@@ -65,14 +65,9 @@ struct ProxyStreamStateMachine {
     var eventStream: EventStreamSession?
     /// Set with `eventStream` on a route with `sse.resume`, for a request that can be sent again (no body).
     var failover: StreamFailover?
-    /// What the failover did last, for the owner's log and metrics; taken with `takeResumeReport()`.
-    var resumeReport: StreamFailover.Report?
-    /// Why the stream ends at its next event boundary, once that was asked for.
-    var pendingEnd: (outcome: StreamOutcome, reason: String)?
-    /// When a drain ends this event stream (at the next boundary from then on).
-    var drainDeadline: NIODeadline?
-    /// A drain's `retry:` field that found the stream inside an event: it goes out with the stream's end.
-    var drainRetry: ByteBuffer?
+    /// What only a stream that is drained, ended early or failed over sets (`resumeReport`, `pendingEnd`,
+    /// `drainDeadline`, `drainRetry`): out of line, so the many streams that never do are that much smaller.
+    var uncommon: UncommonState?
 
     let startedAt: NIODeadline
     /// The last request or upstream byte (heartbeats excluded): what the `idle` timeout measures.
