@@ -33,7 +33,7 @@ final class MultiplexedUpstreamConnections {
     func openStream(group: UpstreamGroup, server: Int) -> EventLoopFuture<UpstreamHTTP2Stream> {
         let key = ServerKey(group: group.name, server: group.addressTexts[server])
         if let connection = open[key]?.filter(\.hasRoom).min(by: { $0.streamCount < $1.streamCount }) {
-            return eventLoop.makeSucceededFuture(connection.makeStream())
+            return eventLoop.assumeIsolated().makeSucceededFuture(connection.makeStream())
         }
         let limit = group.config.maxStreamsPerConnection
         let pending: PendingConnect
