@@ -53,19 +53,25 @@ final class UpstreamConnectionPool {
         return nil
     }
 
-    /// Opens a new connection to `server` of `group` on this pool's event loop; over TLS, it is handed out once
-    /// the handshake is done.
-    func connect(group: UpstreamGroup, server: Int) -> EventLoopFuture<UpstreamConnection> {
-        let address = group.addresses[server]
+    /// Opens a new connection to `server` of `group` on this pool's event loop and calls `completion` with it once
+    /// it can carry a request (over TLS, once the handshake is done), or with why not. A callback, not a chain of
+    /// futures: every future step would allocate a promise and a closure that live as long as the connect, and
+    /// thousands of connects at once leave their freed memory in holes between the streams' long-lived objects.
+    func connect(
+        group: UpstreamGroup,
+        server: Int,
+        _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void
+    ) {
         let timeout = TimeAmount(group.config.connectTimeout)
-        let handshake = NIOLoopBoundBox<EventLoopFuture<String?>?>(nil, eventLoop: eventLoop)
-        return ClientBootstrap(group: eventLoop)
+        let tls = group.tls
+        let handshake = tls.map { _ in NIOLoopBoundBox<EventLoopFuture<String?>?>(nil, eventLoop: eventLoop) }
+        ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: Self.receiveBufferSizing)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls = group.tls {
+                    if let tls, let handshake {
                         handshake.value = try tls.addHandshake(
                             to: channel, server: server, multiplexed: false, timeout: timeout, logger: UpstreamTLS.logger
                         )
@@ -74,18 +80,35 @@ final class UpstreamConnectionPool {
                     try channel.pipeline.syncOperations.addHandlers(UpstreamResponseFramer.handlers())
                 }
             }
-            .connect(to: address)
-            .flatMap { channel in
-                let handshook = handshake.value.map { $0.map { _ in channel } } ?? channel.eventLoop.makeSucceededFuture(channel)
-                return handshook.flatMapErrorThrowing { error in
-                    channel.close(promise: nil)
-                    throw error
+            .connect(to: group.addresses[server])
+            .assumeIsolated()
+            .whenComplete { connected in
+                switch connected {
+                case .failure(let error):
+                    completion(.failure(error))
+                case .success(let channel):
+                    guard let handshook = handshake?.value else {
+                        completion(Self.connection(on: channel, server: server))
+                        return
+                    }
+                    handshook.assumeIsolated().whenComplete { result in
+                        switch result {
+                        case .success:
+                            completion(Self.connection(on: channel, server: server))
+                        case .failure(let error):
+                            channel.close(promise: nil)
+                            completion(.failure(error))
+                        }
+                    }
                 }
             }
-            .flatMapThrowing { channel in
-                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHTTP1Handler.self)
-                return UpstreamConnection(channel: channel, handler: handler, serverIndex: server)
-            }
+    }
+
+    private static func connection(on channel: any Channel, server: Int) -> Result<UpstreamConnection, any Error> {
+        Result {
+            let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHTTP1Handler.self)
+            return UpstreamConnection(channel: channel, handler: handler, serverIndex: server)
+        }
     }
 
     /// Takes back a connection whose response ended cleanly and whose request was fully sent. Closes it instead

@@ -11,6 +11,8 @@ protocol UpstreamExchange: AnyObject {
     var serverIndex: Int { get }
     /// The server whose streams-in-flight count this exchange holds, while a stream uses it.
     var server: UpstreamServer? { get }
+    /// A stream now uses this exchange and holds one of `server`'s streams in flight (taken at its choice).
+    func carryStream(of server: UpstreamServer)
     /// A failure before the response head may be retried on a fresh exchange: a pooled HTTP/1.1 connection the
     /// server had closed, an HTTP/2 stream the server refused or left above its GOAWAY's last stream.
     var isRetrySafe: Bool { get }

@@ -52,27 +52,17 @@ struct UpstreamLease {
         }
         let server = group.servers[index]
         server.streamStarted()
-        let exchange: EventLoopFuture<any UpstreamExchange>
-        if multiplexed {
-            exchange = pool.multiplexed.openStream(group: group, server: index).map { stream in
-                stream.carryStream(of: server)
-                return stream
-            }
-        } else if let idle = pool.takeIdle(group: group, server: index) {
+        if !multiplexed, let idle = pool.takeIdle(group: group, server: index) {
             idle.carryStream(of: server)
             completion(.success(idle))
             return
-        } else {
-            exchange = pool.connect(group: group, server: index).map { connection in
-                connection.carryStream(of: server)
-                return connection
-            }
         }
         let address = group.addressTexts[index]
         let group = self.group
-        exchange.assumeIsolated().whenComplete { result in
+        let opened = { (result: Result<any UpstreamExchange, any Error>) in
             switch result {
             case .success(let exchange):
+                exchange.carryStream(of: server)
                 completion(.success(exchange))
             case .failure(let error):
                 server.streamEnded()
@@ -84,6 +74,15 @@ struct UpstreamLease {
                 } else {
                     completion(.failure(failure))
                 }
+            }
+        }
+        if multiplexed {
+            pool.multiplexed.openStream(group: group, server: index).assumeIsolated().whenComplete { result in
+                opened(result.map { $0 })
+            }
+        } else {
+            pool.connect(group: group, server: index) { result in
+                opened(result.map { $0 })
             }
         }
     }
