@@ -212,6 +212,24 @@ final class UpstreamResponseFramingTests: XCTestCase {
         _ = try? channel.finish(acceptAlreadyClosed: true)
     }
 
+    /// A request encoder that cannot go in (here: no framer to place it after) fails the request, tells the stream
+    /// and closes the connection: no request part may reach the wire unencoded.
+    func testARequestWhoseEncoderCannotGoInFailsAndCloses() throws {
+        let channel = EmbeddedChannel()
+        let handler = UpstreamHTTP1Handler()
+        let stream = BodyCounter()
+        handler.delegate = stream
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        let get = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["host": "origin"])
+        XCTAssertThrowsError(try channel.writeOutbound(HTTPClientRequestPart.head(get)))
+        channel.embeddedEventLoop.run()
+        XCTAssertFalse(channel.isActive, "the connection stayed open")
+        XCTAssertEqual(stream.failures.count, 1, "\(stream.failures)")
+        XCTAssertEqual(try outboundText(channel), "")
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
     /// Everything written to the wire so far, as text.
     private func outboundText(_ channel: EmbeddedChannel) throws -> String {
         var text = ""

@@ -105,9 +105,12 @@ final class UpstreamConnectionPool {
     }
 
     private static func connection(on channel: any Channel, server: Int) -> Result<UpstreamConnection, any Error> {
-        Result {
+        do {
             let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHTTP1Handler.self)
-            return UpstreamConnection(channel: channel, handler: handler, serverIndex: server)
+            return .success(UpstreamConnection(channel: channel, handler: handler, serverIndex: server))
+        } catch {
+            channel.close(promise: nil)
+            return .failure(error)
         }
     }
 

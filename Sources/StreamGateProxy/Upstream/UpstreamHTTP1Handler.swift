@@ -61,8 +61,9 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
                 do {
                     try insertRequestCodec(context: context)
                 } catch {
+                    // Without an encoder no request part may go on: the stream hears why and the connection closes.
                     promise?.fail(error)
-                    context.fireErrorCaught(error)
+                    errorCaught(context: context, error: error)
                     return
                 }
             }
@@ -80,7 +81,12 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
         let pipeline = context.pipeline.syncOperations
         let framer = try pipeline.handler(type: UpstreamResponseFramer.self)
         try pipeline.addHandler(codec.encoder, position: .after(framer))
-        try pipeline.addHandler(codec.validator, position: .after(codec.encoder))
+        do {
+            try pipeline.addHandler(codec.validator, position: .after(codec.encoder))
+        } catch {
+            pipeline.removeHandler(codec.encoder, promise: nil)
+            throw error
+        }
         requestCodec = codec
     }
 
