@@ -51,7 +51,7 @@ extension ProxyStream {
             downstream.sendResponseEnd(trailers: responseTrailers)
             downstream.flushResponse()
         case .clientGone:
-            logger.debug("client went away; closing the upstream connection")
+            debug("client went away; closing the upstream connection")
         }
     }
 
@@ -72,7 +72,7 @@ extension ProxyStream {
             perform(machine.upgradeFailed(reason: "cannot switch the client connection to WebSocket"))
             return
         }
-        logger.debug("WebSocket tunnel open")
+        debug("WebSocket tunnel open")
         let tunnel = WebSocketTunnel(
             downstream: downstreamEndpoint,
             upstream: upstreamEndpoint,

@@ -63,10 +63,17 @@ final class ProxyStream {
     var logger: Logger {
         var logger = connectionLogger
         logger[metadataKey: "stream"] = "\(streamID)"
-        logger[metadataKey: "request"] = "\(machine.upstreamHead.method) \(machine.upstreamHead.uri)"
+        logger[metadataKey: "request"] = "\(machine.upstreamHead.method.rawValue) \(machine.upstreamHead.uri)"
         logger[metadataKey: "route"] = "\(route.logName)"
         logger[metadataKey: "upstream"] = "\(route.upstream.name)"
         return logger
+    }
+
+    /// A debug line; the stream's metadata is made only when debug lines are logged (most streams end with one).
+    func debug(_ message: @autoclosure () -> Logger.Message) {
+        if connectionLogger.logLevel <= .debug {
+            logger.debug(message())
+        }
     }
 
     // MARK: Downstream events
@@ -117,7 +124,7 @@ final class ProxyStream {
         case .leaseUpstream:
             leaseUpstream()
         case .retry:
-            logger.debug("reused upstream connection closed before responding; retrying on a new one")
+            debug("reused upstream connection closed before responding; retrying on a new one")
             upstream?.close()
             upstream = nil
             leaseUpstream()
