@@ -10,10 +10,10 @@ struct EventStreamFilter {
     /// of the rest).
     let retry: Duration?
     let firstByte: SSEConfig.FirstByte
-    var scanner = EventStreamScanner()
-    let heartbeatBytes: ByteBuffer
     /// StreamGate wrote bytes of its own before the upstream's first: an upstream BOM must then be dropped.
     var wroteAhead = false
+    var scanner = EventStreamScanner()
+    let heartbeatBytes: ByteBuffer
     /// With `sse.resume`: what it takes to forward whole events only (`EventStreamFilter+WholeEvents`); nil when
     /// bytes pass as they come.
     var wholeEvents: WholeEventState?

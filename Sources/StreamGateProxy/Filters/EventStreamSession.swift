@@ -11,15 +11,15 @@ import StreamGateConfig
 struct EventStreamSession {
     private var filter: EventStreamFilter
     private let heartbeatInterval: TimeAmount
-    /// The rewritten head, held until the upstream's first byte.
-    private var heldHead: HTTPResponseHead?
     /// When the client last got bytes of this stream (StreamGate's own included).
     private var lastClientWrite: NIODeadline
+    private(set) var heartbeatCount = 0
+    /// The rewritten head, held until the upstream's first byte.
+    private var heldHead: HTTPResponseHead?
     /// A heartbeat fell due inside an event: none is due again before the next upstream bytes.
     private(set) var heartbeatWaitsForBoundary = false
     /// The stream is to end at its next event boundary.
     private(set) var endsAtNextBoundary = false
-    private(set) var heartbeatCount = 0
 
     init(config: SSEConfig, heartbeat: ByteBuffer, now: NIODeadline) {
         self.filter = EventStreamFilter(config: config, heartbeat: heartbeat)

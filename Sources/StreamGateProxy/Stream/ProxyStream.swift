@@ -9,6 +9,9 @@ import NIOHTTP1
 /// nothing here needs a lock. Registered with its connection in the live registry from start to finish.
 final class ProxyStream {
     var machine: ProxyStreamStateMachine
+    /// The HTTP/2 stream id, or the request's position on its HTTP/1.1 connection (next to the machine, in the
+    /// padding after it).
+    let streamID: UInt32
     let lease: UpstreamLease
     let eventLoop: any EventLoop
     let clock: StreamClock
@@ -16,8 +19,6 @@ final class ProxyStream {
     /// idle stream keeps no logger storage of its own.
     private let connectionLogger: Logger
     let connection: LiveConnection?
-    /// The HTTP/2 stream id, or the request's position on its HTTP/1.1 connection.
-    let streamID: UInt32
     /// The Host the client sent, for the admin view and the access log.
     let host: String?
     var downstream: (any DownstreamResponder)?

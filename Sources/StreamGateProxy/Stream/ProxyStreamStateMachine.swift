@@ -45,22 +45,25 @@ struct ProxyStreamStateMachine {
         case resume
     }
 
-    /// Set here and by the failover extension (`ProxyStreamStateMachine+Failover`).
+    /// Set here and by the failover extension (`ProxyStreamStateMachine+Failover`). The flags follow it, in the
+    /// padding of its nine bytes.
     var state = State.idle
+    let isWebSocket: Bool
+    private var requestEnded = false
+    private var requestFullySent = false
+    /// Whether the upstream allows reusing its connection after this response.
+    private var upstreamKeepAlive = false
+    /// Set when a deadline may have moved earlier; the owner re-arms its timer and clears it.
+    var deadlinesMovedEarlier = false
     /// The request as sent upstream. Its headers are dropped once the response head arrives (only a retry, which
     /// can only happen before that, needs them); method and target stay for the admin view.
     private(set) var upstreamHead: HTTPRequestHead
-    let isWebSocket: Bool
     /// The route's config and its timeouts, shared by every stream of the route (a stream holds no copy).
     let route: Route
 
     /// Request body that arrived while the upstream connection was being opened (at most one read's worth: the
     /// client is paused meanwhile).
     private var pendingBody: [ByteBuffer] = []
-    private var requestEnded = false
-    private var requestFullySent = false
-    /// Whether the upstream allows reusing its connection after this response.
-    private var upstreamKeepAlive = false
     /// Set on an event stream's response head.
     var eventStream: EventStreamSession?
     /// Set with `eventStream` on a route with `sse.resume`, for a request that can be sent again (no body).
@@ -86,8 +89,6 @@ struct ProxyStreamStateMachine {
     /// More interim responses than any origin needs (a few 103s, a 102 every few seconds while it works) mean a
     /// broken or hostile one: the stream is answered 502 rather than relaying them without end.
     static let maxInterimResponses = 32
-    /// Set when a deadline may have moved earlier; the owner re-arms its timer and clears it.
-    var deadlinesMovedEarlier = false
 
     /// How long the client may leave the stream's queue full (`limits.slow_consumer_timeout`); zero: forever.
     private let slowConsumerTimeout: TimeAmount
