@@ -59,7 +59,7 @@ final class SharedFeedTests: XCTestCase {
             sse: SSEConfig(heartbeatInterval: .seconds(1), retry: retry, shared: shared)
         )
         route = Route(index: 0, config: config, upstream: upstream)
-        hub = SharedFeedHub(eventLoop: loop)
+        hub = SharedFeedHub(timers: LoopTimers(eventLoop: loop, clock: StreamClock { .now() }))
         let key = SharedFeedKey(route: route, head: Self.request(), host: "example.com", config: shared)!
         var logger = Logger(label: "test")
         logger.logLevel = .critical

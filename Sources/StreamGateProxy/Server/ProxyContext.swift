@@ -11,6 +11,8 @@ final class ProxyContext: Sendable {
     let registry: LiveRegistry
     /// Each loop's shared event-stream feeds (`sse.shared`).
     let sharedFeeds: PerEventLoop<SharedFeedHub>
+    /// Each loop's stream and tunnel deadlines.
+    let timers: PerEventLoop<LoopTimers>
     let clock: StreamClock
 
     init(
@@ -22,7 +24,9 @@ final class ProxyContext: Sendable {
         self.routes = LoopReplicated(routes, group: group)
         self.pools = PerEventLoop(group: group) { UpstreamConnectionPool(eventLoop: $0) }
         self.registry = LiveRegistry(group: group, observers: observers)
-        self.sharedFeeds = PerEventLoop(group: group) { SharedFeedHub(eventLoop: $0) }
+        let timers = PerEventLoop(group: group) { LoopTimers(eventLoop: $0, clock: clock) }
+        self.timers = timers
+        self.sharedFeeds = PerEventLoop(group: group) { SharedFeedHub(timers: timers.value(on: $0)) }
         self.clock = clock
     }
 
@@ -76,8 +80,7 @@ extension ProxyContext {
             upstreamHead: upstreamHead,
             isWebSocket: isWebSocket,
             lease: lease,
-            eventLoop: eventLoop,
-            clock: clock,
+            timers: timers.value(on: eventLoop),
             downstream: downstream,
             connection: connection,
             streamID: streamID,

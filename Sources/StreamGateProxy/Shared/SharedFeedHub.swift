@@ -6,11 +6,14 @@ import NIOCore
 /// event loops a key has at most N upstream streams.
 final class SharedFeedHub {
     private var feeds: [SharedFeedKey: SharedFeed] = [:]
-    let eventLoop: any EventLoop
+    /// The loop's stream deadlines, for the feeds' upstream streams and the subscribers that go private.
+    let timers: LoopTimers
 
-    init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
+    init(timers: LoopTimers) {
+        self.timers = timers
     }
+
+    var eventLoop: any EventLoop { timers.eventLoop }
 
     var feedCount: Int { feeds.count }
 
@@ -43,8 +46,7 @@ final class SharedFeedHub {
             upstreamHead: head,
             isWebSocket: false,
             lease: origin.lease,
-            eventLoop: eventLoop,
-            clock: origin.clock,
+            timers: timers,
             downstream: feed,
             connection: nil,
             streamID: 0,

@@ -8,7 +8,7 @@ extension ProxyStream {
     /// The machine is finished: the upstream goes back to the pool or is closed, the stream leaves the registry
     /// and its client side, and then the client side ends as `ending` says.
     func finish(_ ending: ProxyStreamStateMachine.Ending) {
-        timer.cancel(on: eventLoop)
+        timers.cancel(self)
         // The last snapshot (for the access log) still names the upstream server.
         if case .finished(let outcome) = machine.state {
             connection?.streamEnded(streamID, stream: self, outcome: outcome)
@@ -77,8 +77,7 @@ extension ProxyStream {
             downstream: downstreamEndpoint,
             upstream: upstreamEndpoint,
             config: route.config.websocket,
-            eventLoop: eventLoop,
-            clock: clock,
+            timers: timers,
             allocator: upstream.allocator,
             identity: WebSocketTunnel.Identity(
                 connection: connection,
@@ -93,7 +92,7 @@ extension ProxyStream {
             logger: logger
         )
         machine.handedToTunnel()
-        timer.cancel(on: eventLoop)
+        timers.cancel(self)
         self.downstream = nil
         downstream.streamFinished()
         tunnel.start()

@@ -13,8 +13,8 @@ final class ProxyStream {
     /// padding after it).
     let streamID: UInt32
     let lease: UpstreamLease
-    let eventLoop: any EventLoop
-    let clock: StreamClock
+    /// The event loop's clock and deadlines, where the stream keeps its one (`timerSlot`).
+    let timers: LoopTimers
     /// The connection's logger, shared: the stream's own metadata is added only when something is logged, so an
     /// idle stream keeps no logger storage of its own.
     private let connectionLogger: Logger
@@ -23,7 +23,7 @@ final class ProxyStream {
     let host: String?
     var downstream: (any DownstreamResponder)?
     var upstream: (any UpstreamExchange)?
-    var timer = DeadlineTimer()
+    var timerSlot = LoopTimerSlot.unarmed
     /// The upstream's trailer fields that pass to the client, set when its response ends.
     var responseTrailers: HTTPHeaders?
 
@@ -32,8 +32,7 @@ final class ProxyStream {
         upstreamHead: HTTPRequestHead,
         isWebSocket: Bool,
         lease: UpstreamLease,
-        eventLoop: any EventLoop,
-        clock: StreamClock,
+        timers: LoopTimers,
         downstream: any DownstreamResponder,
         connection: LiveConnection?,
         streamID: UInt32,
@@ -43,8 +42,7 @@ final class ProxyStream {
     ) {
         self.host = host
         self.lease = lease
-        self.eventLoop = eventLoop
-        self.clock = clock
+        self.timers = timers
         self.downstream = downstream
         self.connection = connection
         self.streamID = streamID
@@ -53,12 +51,15 @@ final class ProxyStream {
             route: route,
             upstreamHead: upstreamHead,
             isWebSocket: isWebSocket,
-            now: clock.now(),
+            now: timers.clock.now(),
             slowConsumerTimeout: slowConsumerTimeout
         )
     }
 
     var route: Route { machine.route }
+
+    var eventLoop: any EventLoop { timers.eventLoop }
+    var clock: StreamClock { timers.clock }
 
     /// The logger with this stream's metadata; made on use (logging is rare on the hot path).
     var logger: Logger {
@@ -234,7 +235,7 @@ final class ProxyStream {
     private func armTimer() {
         guard let (deadline, _) = machine.nextDeadline else { return }
         do {
-            try timer.arm(at: deadline, on: eventLoop, handler: self)
+            try timers.arm(self, at: deadline)
         } catch {
             // The event loop is shutting down: no deadline could ever fire, so the stream must not go on.
             perform(machine.abandon(reason: "cannot schedule the stream's timer: \(error)"))
@@ -242,9 +243,8 @@ final class ProxyStream {
     }
 }
 
-extension ProxyStream: NIOScheduledCallbackHandler {
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        timer.fired()
+extension ProxyStream: LoopTimerOwner {
+    func loopTimerFired() {
         if let server = upstream?.server, machine.failover?.phase == .relaying, !server.isAvailable(at: .now()),
             lease.hasServerInService(otherThan: upstream?.serverIndex)
         {
@@ -258,8 +258,6 @@ extension ProxyStream: NIOScheduledCallbackHandler {
         perform(action)
         armTimer()
     }
-
-    func didCancelScheduledCallback(eventLoop: some EventLoop) {}
 }
 
 extension ProxyStream: UpstreamResponseDelegate {

@@ -19,38 +19,3 @@ struct EarliestDeadline<Kind> {
         earliest = (deadline, kind)
     }
 }
-
-/// One scheduled callback for every deadline of a stream or tunnel, on its event loop: armed for the earliest,
-/// moved only when an earlier one appears (a later one waits for the callback, whose owner then asks again), and
-/// cancelled at the end. Nothing is allocated per arm. The owner is the callback's handler.
-struct DeadlineTimer {
-    private var scheduled: NIOScheduledCallback?
-    private var armedFor: NIODeadline?
-
-    /// Arms for `deadline` unless already armed for it or earlier. Throws when the loop no longer takes timers
-    /// (it is shutting down).
-    mutating func arm(
-        at deadline: NIODeadline,
-        on eventLoop: any EventLoop,
-        handler: some NIOScheduledCallbackHandler
-    ) throws {
-        if let armedFor, armedFor <= deadline { return }
-        cancel(on: eventLoop)
-        scheduled = try eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: handler)
-        armedFor = deadline
-    }
-
-    /// The callback ran: nothing is armed any more.
-    mutating func fired() {
-        scheduled = nil
-        armedFor = nil
-    }
-
-    mutating func cancel(on eventLoop: any EventLoop) {
-        if let scheduled {
-            eventLoop.assumeIsolated().cancelScheduledCallback(scheduled)
-        }
-        scheduled = nil
-        armedFor = nil
-    }
-}

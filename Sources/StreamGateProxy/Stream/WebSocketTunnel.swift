@@ -25,8 +25,8 @@ final class WebSocketTunnel {
 
     private let downstream: any TunnelEndpoint
     private let upstream: any TunnelEndpoint
-    private let eventLoop: any EventLoop
-    private let clock: StreamClock
+    /// The event loop's clock and deadlines, where the tunnel keeps its one (`timerSlot`).
+    private let timers: LoopTimers
     private let allocator: ByteBufferAllocator
     private let identity: Identity
     private let logger: Logger
@@ -39,7 +39,7 @@ final class WebSocketTunnel {
     private var fromUpstream = WebSocketFrameTracker(masked: false)
 
     private var deadlines: WebSocketDeadlines
-    private var timer = DeadlineTimer()
+    var timerSlot = LoopTimerSlot.unarmed
     private var closing = false
     /// The Close code a drain sends the client, once a drain gave the tunnel its slot.
     private var drainCloseCode: UInt16 = 1001
@@ -47,25 +47,25 @@ final class WebSocketTunnel {
     private var bytesToClient = 0
     private var pingsSent = 0
 
+    private var clock: StreamClock { timers.clock }
+
     init(
         downstream: any TunnelEndpoint,
         upstream: any TunnelEndpoint,
         config: WebSocketConfig,
-        eventLoop: any EventLoop,
-        clock: StreamClock,
+        timers: LoopTimers,
         allocator: ByteBufferAllocator,
         identity: Identity,
         logger: Logger
     ) {
         self.downstream = downstream
         self.upstream = upstream
-        self.eventLoop = eventLoop
-        self.clock = clock
+        self.timers = timers
         self.allocator = allocator
         self.identity = identity
         self.logger = logger
         self.token = Array("sgping".utf8) + (0..<6).map { _ in UInt8.random(in: 0...255) }
-        self.deadlines = WebSocketDeadlines(config: config, startedAt: identity.startedAt, now: clock.now())
+        self.deadlines = WebSocketDeadlines(config: config, startedAt: identity.startedAt, now: timers.clock.now())
     }
 
     /// Wires both endpoints to the tunnel, registers it and starts its timers. Endpoints hold the tunnel weakly;
@@ -176,14 +176,13 @@ final class WebSocketTunnel {
     private func armTimer() {
         guard !closing, let (deadline, _) = deadlines.next else { return }
         do {
-            try timer.arm(at: deadline, on: eventLoop, handler: self)
+            try timers.arm(self, at: deadline)
         } catch {
             fail(code: 1001, reason: "going away", outcome: .drained)
         }
     }
 
     private func timerFired() {
-        timer.fired()
         guard !closing else { return }
         switch deadlines.due(at: clock.now()) {
         case nil:
@@ -235,7 +234,7 @@ final class WebSocketTunnel {
     private func shutDown(outcome: StreamOutcome) {
         guard !closing else { return }
         closing = true
-        timer.cancel(on: eventLoop)
+        timers.cancel(self)
         downstream.closeAfterFlush()
         upstream.closeAfterFlush()
         downstream.tunnel = nil
@@ -245,12 +244,10 @@ final class WebSocketTunnel {
     }
 }
 
-extension WebSocketTunnel: NIOScheduledCallbackHandler {
-    func handleScheduledCallback(eventLoop: some EventLoop) {
+extension WebSocketTunnel: LoopTimerOwner {
+    func loopTimerFired() {
         timerFired()
     }
-
-    func didCancelScheduledCallback(eventLoop: some EventLoop) {}
 }
 
 extension WebSocketTunnel: LiveStream {
