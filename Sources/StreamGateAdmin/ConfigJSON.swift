@@ -59,6 +59,7 @@ enum ConfigJSON {
                     "name": upstream.name,
                     "servers": upstream.servers.map(\.description),
                     "connect_timeout": upstream.connectTimeout.configText,
+                    "max_connecting": upstream.maxConnecting,
                     "max_idle_connections": upstream.maxIdleConnections,
                     "idle_connection_timeout": upstream.idleConnectionTimeout.configText,
                     "weights": upstream.weights,

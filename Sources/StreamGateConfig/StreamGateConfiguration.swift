@@ -338,8 +338,14 @@ public struct UpstreamConfig: Sendable, Equatable {
     /// With `h2c`: streams one connection carries before another is opened (fewer when the server's
     /// SETTINGS_MAX_CONCURRENT_STREAMS says so).
     public var maxStreamsPerConnection: Int
-    /// How long a TCP connect to one server may take before the stream gets a 504.
+    /// How long a stream may wait for a TCP connect to one server (including its wait for a connect slot, below)
+    /// before it gets a 504.
     public var connectTimeout: Duration
+    /// HTTP/1.1 connects in progress per server and event loop; more wait in line, in order, within their
+    /// `connectTimeout`. Keeps a burst of new streams (every client reconnecting at once) from opening thousands
+    /// of sockets to a server in the same instant, and the proxy's memory from the holes so many connects at once
+    /// leave behind.
+    public var maxConnecting: Int
     /// Idle keep-alive connections kept per server and event loop.
     public var maxIdleConnections: Int
     /// How long an idle pooled connection is kept before it is closed.
@@ -357,6 +363,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         protocol: UpstreamProtocol = .http1,
         maxStreamsPerConnection: Int = 100,
         connectTimeout: Duration = .seconds(5),
+        maxConnecting: Int = 64,
         maxIdleConnections: Int = 32,
         idleConnectionTimeout: Duration = .seconds(60),
         passiveHealth: PassiveHealthConfig = PassiveHealthConfig(),
@@ -370,6 +377,7 @@ public struct UpstreamConfig: Sendable, Equatable {
         self.protocol = `protocol`
         self.maxStreamsPerConnection = maxStreamsPerConnection
         self.connectTimeout = connectTimeout
+        self.maxConnecting = maxConnecting
         self.maxIdleConnections = maxIdleConnections
         self.idleConnectionTimeout = idleConnectionTimeout
         self.passiveHealth = passiveHealth

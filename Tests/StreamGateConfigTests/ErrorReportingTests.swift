@@ -42,7 +42,7 @@ final class ErrorReportingTests: XCTestCase {
                 + "max_concurrent_streams, initial_window_size, websocket)",
             "streamgate.yaml:6: admin.port: unknown key (expected one of: address, token, token_file, public_healthz)",
             "streamgate.yaml:10: upstreams[0].timeout: unknown key (expected one of: name, servers, balance, "
-                + "protocol, max_streams_per_connection, connect_timeout, max_idle_connections, idle_connection_timeout, max_fails, fail_window, eject_for, "
+                + "protocol, max_streams_per_connection, connect_timeout, max_connecting, max_idle_connections, idle_connection_timeout, max_fails, fail_window, eject_for, "
                 + "health_check, tls)",
             "streamgate.yaml:12: routes[0].match.method: unknown key (expected one of: host, path_prefix)",
             "streamgate.yaml:15: routes[0].timeouts.idle_timeout: unknown key (expected one of: response_header, "

@@ -254,7 +254,7 @@ final class LoaderTests: XCTestCase {
               plain  127.0.0.1:8080  cleartext  h2 max_concurrent_streams=100 initial_window_size=1048576 websocket=on
             admin: 127.0.0.1:9901
             upstreams:
-              app  [127.0.0.1:3000, [::1]:3001]  balance=round_robin protocol=http1 connect_timeout=2s max_idle_connections=8 idle_connection_timeout=1m30s max_fails=1/10s eject_for=10s
+              app  [127.0.0.1:3000, [::1]:3001]  balance=round_robin protocol=http1 connect_timeout=2s max_connecting=64 max_idle_connections=8 idle_connection_timeout=1m30s max_fails=1/10s eject_for=10s
             routes:
               * /events/ -> app  response_header=10s idle=10m max_lifetime=none
                 sse  heartbeat_interval=20s heartbeat_comment="hb" retry=3s first_byte=upstream \

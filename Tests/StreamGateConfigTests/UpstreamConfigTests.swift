@@ -37,6 +37,12 @@ final class UpstreamConfigTests: XCTestCase {
         XCTAssertEqual(try load("{ name: app, servers: [127.0.0.1:3000], protocol: http1 }")?.protocol, .http1)
     }
 
+    func testMaxConnecting() throws {
+        XCTAssertEqual(try load("{ name: app, servers: [127.0.0.1:3000] }")?.maxConnecting, 64)
+        XCTAssertEqual(try load("{ name: app, servers: [127.0.0.1:3000], max_connecting: 1 }")?.maxConnecting, 1)
+        XCTAssertEqual(try load("{ name: app, servers: [127.0.0.1:3000], max_connecting: 100000 }")?.maxConnecting, 100_000)
+    }
+
     func testTLSKeys() throws {
         let h2 = try XCTUnwrap(try load("{ name: app, servers: [origin.internal:8443], protocol: h2 }"))
         XCTAssertEqual(h2.protocol, .h2)
@@ -105,6 +111,10 @@ final class UpstreamConfigTests: XCTestCase {
             ("{ name: app, \(server), protocol: [h2c] }", "upstreams[0].protocol", "expected"),
             ("{ name: app, \(server), protocol: h2c, max_streams_per_connection: 0 }", "upstreams[0].max_streams_per_connection", "must be in 1...10000 (got 0)"),
             ("{ name: app, \(server), max_streams_per_connection: many }", "upstreams[0].max_streams_per_connection", "expected an integer"),
+            ("{ name: app, \(server), max_connecting: 0 }", "upstreams[0].max_connecting", "must be in 1...100000 (got 0)"),
+            ("{ name: app, \(server), max_connecting: 100001 }", "upstreams[0].max_connecting", "must be in 1...100000 (got 100001)"),
+            ("{ name: app, \(server), max_connecting: -3 }", "upstreams[0].max_connecting", "must be in 1...100000 (got -3)"),
+            ("{ name: app, \(server), max_connecting: [8] }", "upstreams[0].max_connecting", "expected an integer, found a list"),
             ("{ name: app, \(server), health_check: yes }", "upstreams[0].health_check", "expected a mapping"),
             ("{ name: app, \(server), protocol: h2c, tls: {} }", "upstreams[0].tls", "h2c is HTTP/2 over cleartext; for HTTP/2 over TLS use protocol: h2"),
             ("{ name: app, \(server), protocol: h2, tls: { ca_file: no-such-ca.pem } }", "upstreams[0].tls.ca_file", "cannot read \"conf/no-such-ca.pem\""),

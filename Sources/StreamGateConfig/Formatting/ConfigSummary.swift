@@ -48,6 +48,7 @@ public struct ConfigSummary {
                         ? " max_streams_per_connection=\(upstream.maxStreamsPerConnection)" : "")
                     + (upstream.tls.map(Self.describe) ?? "")
                     + " connect_timeout=\(upstream.connectTimeout.configText)"
+                    + (upstream.protocol.isMultiplexed ? "" : " max_connecting=\(upstream.maxConnecting)")
                     + " max_idle_connections=\(upstream.maxIdleConnections)"
                     + " idle_connection_timeout=\(upstream.idleConnectionTimeout.configText)"
                     + health

@@ -169,6 +169,7 @@ struct RawUpstream: RawSection {
         case `protocol`
         case maxStreamsPerConnection = "max_streams_per_connection"
         case connectTimeout = "connect_timeout"
+        case maxConnecting = "max_connecting"
         case maxIdleConnections = "max_idle_connections"
         case idleConnectionTimeout = "idle_connection_timeout"
         case maxFails = "max_fails"
@@ -184,6 +185,7 @@ struct RawUpstream: RawSection {
     var `protocol`: String?
     var maxStreamsPerConnection: Int?
     var connectTimeout: String?
+    var maxConnecting: Int?
     var maxIdleConnections: Int?
     var idleConnectionTimeout: String?
     var maxFails: Int?
@@ -200,6 +202,7 @@ struct RawUpstream: RawSection {
         `protocol` = reader.value(.protocol)
         maxStreamsPerConnection = reader.value(.maxStreamsPerConnection)
         connectTimeout = reader.value(.connectTimeout)
+        maxConnecting = reader.value(.maxConnecting)
         maxIdleConnections = reader.value(.maxIdleConnections)
         idleConnectionTimeout = reader.value(.idleConnectionTimeout)
         maxFails = reader.value(.maxFails)

@@ -5,6 +5,8 @@ extension ConfigValidator {
     static let serverWeights = 1...1_000
     /// Streams per HTTP/2 upstream connection: at least one, and no more than a stream-id space would use well.
     static let streamsPerConnection = 1...10_000
+    /// Connects in progress per server and event loop: at least one, or no stream could ever connect.
+    static let connectsInProgress = 1...100_000
 
     mutating func validateUpstreams(
         _ raw: RawList<RawUpstream>?,
@@ -31,6 +33,12 @@ extension ConfigValidator {
                 report("must be greater than 0s", at: connectPath)
                 connectTimeout = nil
             }
+            let maxConnecting = integer(
+                upstream.maxConnecting,
+                at: itemPath.appending("max_connecting"),
+                in: Self.connectsInProgress,
+                default: defaults.maxConnecting
+            )
             let maxIdle = integer(
                 upstream.maxIdleConnections,
                 at: itemPath.appending("max_idle_connections"),
@@ -58,9 +66,8 @@ extension ConfigValidator {
             if let raw = upstream.healthCheck {
                 healthCheck = validateHealthCheck(raw, at: itemPath.appending("health_check")).map { .some($0) }
             }
-            if let name, let servers, let connectTimeout, let maxIdle, let idleTimeout, let balance, let upstreamProtocol,
-                let maxStreams, let passive,
-                let healthCheck, let tls
+            if let name, let servers, let connectTimeout, let maxConnecting, let maxIdle, let idleTimeout, let balance,
+                let upstreamProtocol, let maxStreams, let passive, let healthCheck, let tls
             {
                 upstreams.append(
                     UpstreamConfig(
@@ -71,6 +78,7 @@ extension ConfigValidator {
                         protocol: upstreamProtocol,
                         maxStreamsPerConnection: maxStreams,
                         connectTimeout: connectTimeout,
+                        maxConnecting: maxConnecting,
                         maxIdleConnections: maxIdle,
                         idleConnectionTimeout: idleTimeout,
                         passiveHealth: passive,

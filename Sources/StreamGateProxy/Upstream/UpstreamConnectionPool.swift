@@ -14,6 +14,40 @@ final class UpstreamConnectionPool {
     private var balancer = UpstreamBalancer()
     private var expiryTask: Scheduled<Void>?
     private var expiryDeadline: NIODeadline?
+    /// New HTTP/1.1 connections per server: how many are connecting and who waits for a slot (`max_connecting`).
+    private var connecting: [PoolKey: ConnectLine] = [:]
+
+    private struct ConnectLine {
+        var inProgress = 0
+        var waiting = CircularBuffer<PendingConnect>()
+
+        /// Takes a slot for `pending` (true: start it now) or puts it in line.
+        mutating func admit(_ pending: PendingConnect, limit: Int) -> Bool {
+            guard inProgress < limit else {
+                waiting.append(pending)
+                return false
+            }
+            inProgress += 1
+            return true
+        }
+
+        /// A connect ended: its slot goes to the first in line (returned), or is freed.
+        mutating func handOverSlot() -> PendingConnect? {
+            if let next = waiting.popFirst() {
+                return next
+            }
+            inProgress -= 1
+            return nil
+        }
+    }
+
+    /// A stream's request for a new connection, with the deadline its `connect_timeout` gives it.
+    private struct PendingConnect {
+        var group: UpstreamGroup
+        var server: Int
+        var deadline: NIODeadline
+        var completion: (Result<UpstreamConnection, any Error>) -> Void
+    }
 
     /// Keyed by upstream name and server address, so a reload that reorders upstreams or changes a server list
     /// never hands a stream a connection to a server its upstream no longer has at that position.
@@ -54,15 +88,74 @@ final class UpstreamConnectionPool {
     }
 
     /// Opens a new connection to `server` of `group` on this pool's event loop and calls `completion` with it once
-    /// it can carry a request (over TLS, once the handshake is done), or with why not. A callback, not a chain of
-    /// futures: every future step would allocate a promise and a closure that live as long as the connect, and
-    /// thousands of connects at once leave their freed memory in holes between the streams' long-lived objects.
+    /// it can carry a request (over TLS, once the handshake is done), or with why not. At most `max_connecting`
+    /// connects to one server are in progress on a loop; more wait in line, in order, and a wait counts against
+    /// `connect_timeout` (one that outlasts it fails as a connect timeout would). So a burst of new streams does not
+    /// open thousands of sockets to a server at once, and what each connect allocates for its duration is reused
+    /// by the next instead of being freed in holes between thousands of streams' long-lived objects.
     func connect(
         group: UpstreamGroup,
         server: Int,
         _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void
     ) {
-        let timeout = TimeAmount(group.config.connectTimeout)
+        let key = PoolKey(group: group.name, server: group.addressTexts[server])
+        let pending = PendingConnect(
+            group: group,
+            server: server,
+            deadline: .now() + TimeAmount(group.config.connectTimeout),
+            completion: completion
+        )
+        // Mutated in place: a copy of the line would copy its waiting list at every change.
+        let startsNow = connecting[key, default: ConnectLine()].admit(pending, limit: group.config.maxConnecting)
+        if startsNow {
+            start(pending, key: key)
+        }
+    }
+
+    /// Starts `first`'s connect in a slot of `key`'s line; one whose time ran out while it waited fails as a connect
+    /// timeout, and its slot goes to the next in line.
+    private func start(_ first: PendingConnect, key: PoolKey) {
+        var pending = first
+        while true {
+            let remaining = pending.deadline - .now()
+            if remaining > .zero {
+                let completion = pending.completion
+                startConnect(group: pending.group, server: pending.server, timeout: remaining) { [self] result in
+                    finishConnect(key: key)
+                    completion(result)
+                }
+                return
+            }
+            pending.completion(.failure(ChannelError.connectTimeout(TimeAmount(pending.group.config.connectTimeout))))
+            guard let next = nextInLine(key: key) else { return }
+            pending = next
+        }
+    }
+
+    /// A connect of `key`'s line is over: its slot goes to the first that waits.
+    private func finishConnect(key: PoolKey) {
+        if let next = nextInLine(key: key) {
+            start(next, key: key)
+        }
+    }
+
+    /// Hands a freed slot of `key`'s line to the first that waits (returned), or frees it.
+    private func nextInLine(key: PoolKey) -> PendingConnect? {
+        if let next = connecting[key]?.handOverSlot() {
+            return next
+        }
+        if connecting[key]?.inProgress == 0 {
+            connecting[key] = nil
+        }
+        return nil
+    }
+
+    private func startConnect(
+        group: UpstreamGroup,
+        server: Int,
+        timeout: TimeAmount,
+        _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void
+    ) {
         let tls = group.tls
         let handshake = tls.map { _ in NIOLoopBoundBox<EventLoopFuture<String?>?>(nil, eventLoop: eventLoop) }
         ClientBootstrap(group: eventLoop)
