@@ -55,6 +55,28 @@ final class UpstreamConnectLimitTests: EndToEndTestCase {
         }
     }
 
+    func testAStreamThatEndedWhileWaitingForASlotIsNotConnected() throws {
+        let silent = try SilentServer()
+        let proxy = try startProxy(
+            ProxyConfigText.yaml(upstreamPorts: [silent.port], upstreamKeys: ["max_connecting: 1"]),
+            arguments: ["--threads", "1"]
+        )
+        let base = try proxy.baseURL()
+        // The first stream takes the only slot until its 2 s connect_timeout; a second waits from 1 s and its client
+        // gives up at 1.3 s, so when the slot frees at 2 s with a second of its time left, nobody wants it.
+        let first = startRequests(["\(base)/wait?n=first"])
+        Thread.sleep(forTimeInterval: 1.0)
+        let gaveUp = try Curl.run(["--max-time", "0.3", "-o", "/dev/null", "\(base)/wait?n=gave-up"], timeout: 5)
+        XCTAssertEqual(gaveUp.exitCode, 28, "curl's own timeout ended the second request")
+        _ = try XCTUnwrap(first.wait(), "curl did not finish")
+        Thread.sleep(forTimeInterval: 0.3)
+
+        XCTAssertEqual(
+            SilentServer.connectsInProgress(toPort: silent.port), 0,
+            "a connect was started for a stream whose client had gone"
+        )
+    }
+
     private struct Answer {
         var status: String
         var seconds: Double

@@ -31,7 +31,7 @@ final class UpstreamBalancerTests: XCTestCase {
         let loop = EmbeddedEventLoop()
         let lease = UpstreamLease(group: try group(0), pool: UpstreamConnectionPool(eventLoop: loop))
         var outcome: Result<any UpstreamExchange, UpstreamLeaseFailure>?
-        lease.acquire(forUpgrade: false, connectFailed: { _ in true }) { outcome = $0 }
+        lease.acquire(forUpgrade: false, isWanted: { true }, connectFailed: { _ in true }) { outcome = $0 }
         guard case .failure(let failure) = outcome else {
             return XCTFail("the lease did not fail: \(String(describing: outcome))")
         }

@@ -18,7 +18,10 @@ final class LiveConnection {
     private(set) var streams: [UInt32: any LiveStream] = [:]
     /// The id of the next HTTP/1.1 request on this connection.
     private var nextRequestNumber: UInt32 = 1
-    private unowned let registry: LoopRegistry
+    /// Held strongly: a stream may outlive the process's hold on the registry by a callback at shutdown (a connect
+    /// that fails as the loops stop, for a stream whose client had gone), and must still be able to count it. The
+    /// registry lets go of the connection when its channel closes, so the two do not keep each other.
+    private let registry: LoopRegistry
 
     init(id: UInt64, listener: String, client: String, channel: any Channel, registry: LoopRegistry) {
         self.id = id

@@ -208,13 +208,18 @@ final class ProxyStream {
 
     private func leaseUpstream() {
         let avoiding = machine.failover?.avoidServer
-        lease.acquire(forUpgrade: machine.isWebSocket, avoiding: avoiding, connectFailed: { [self] failure in
-            connection?.upstreamConnectFailed(upstream: route.upstream.name, server: failure.address)
-            guard machine.wantsUpstream else { return false }
-            let next = route.upstream.servers.count > 1 ? "; trying another server" : ""
-            logger.warning("\(failure.description)\(next)")
-            return true
-        }) { [self] result in
+        lease.acquire(
+            forUpgrade: machine.isWebSocket,
+            avoiding: avoiding,
+            isWanted: { [self] in machine.wantsUpstream },
+            connectFailed: { [self] failure in
+                connection?.upstreamConnectFailed(upstream: route.upstream.name, server: failure.address)
+                guard machine.wantsUpstream else { return false }
+                let next = route.upstream.servers.count > 1 ? "; trying another server" : ""
+                logger.warning("\(failure.description)\(next)")
+                return true
+            }
+        ) { [self] result in
             switch result {
             case .success(let connection):
                 guard machine.wantsUpstream else {

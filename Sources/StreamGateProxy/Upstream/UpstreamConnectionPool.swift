@@ -41,12 +41,26 @@ final class UpstreamConnectionPool {
         }
     }
 
+    /// Keys whose freed slot is still to be handed on, while a hand-over is in progress (`finishConnect`).
+    private var slotsToHandOver: [PoolKey] = []
+    private var handingOver = false
+
     /// A stream's request for a new connection, with the deadline its `connect_timeout` gives it.
     private struct PendingConnect {
         var group: UpstreamGroup
         var server: Int
         var deadline: NIODeadline
+        /// Asked before a connect that waited in line starts: false once the stream has ended.
+        var isWanted: () -> Bool
         var completion: (Result<UpstreamConnection, any Error>) -> Void
+    }
+
+    /// Why a connect that waited in line was never started.
+    enum ConnectNotStarted: Error {
+        /// The stream's `connect_timeout` ran out while it waited for a slot: a 504, not the server's failure.
+        case waitedPastTimeout(TimeAmount)
+        /// The stream ended while it waited.
+        case noLongerWanted
     }
 
     /// Keyed by upstream name and server address, so a reload that reorders upstreams or changes a server list
@@ -96,6 +110,7 @@ final class UpstreamConnectionPool {
     func connect(
         group: UpstreamGroup,
         server: Int,
+        isWanted: @escaping () -> Bool,
         _ completion: @escaping (Result<UpstreamConnection, any Error>) -> Void
     ) {
         let key = PoolKey(group: group.name, server: group.addressTexts[server])
@@ -103,6 +118,7 @@ final class UpstreamConnectionPool {
             group: group,
             server: server,
             deadline: .now() + TimeAmount(group.config.connectTimeout),
+            isWanted: isWanted,
             completion: completion
         )
         // Mutated in place: a copy of the line would copy its waiting list at every change.
@@ -113,30 +129,43 @@ final class UpstreamConnectionPool {
     }
 
     /// Starts `first`'s connect in a slot of `key`'s line; one whose time ran out while it waited fails as a connect
-    /// timeout, and its slot goes to the next in line.
+    /// timeout, one whose stream has ended is dropped, and the slot goes to the next in line.
     private func start(_ first: PendingConnect, key: PoolKey) {
         var pending = first
         while true {
             let remaining = pending.deadline - .now()
-            if remaining > .zero {
+            if !pending.isWanted() {
+                pending.completion(.failure(ConnectNotStarted.noLongerWanted))
+            } else if remaining > .zero {
                 let completion = pending.completion
                 startConnect(group: pending.group, server: pending.server, timeout: remaining) { [self] result in
                     finishConnect(key: key)
                     completion(result)
                 }
                 return
+            } else {
+                let timeout = TimeAmount(pending.group.config.connectTimeout)
+                pending.completion(.failure(ConnectNotStarted.waitedPastTimeout(timeout)))
             }
-            pending.completion(.failure(ChannelError.connectTimeout(TimeAmount(pending.group.config.connectTimeout))))
             guard let next = nextInLine(key: key) else { return }
             pending = next
         }
     }
 
-    /// A connect of `key`'s line is over: its slot goes to the first that waits.
+    /// A connect of `key`'s line is over: its slot goes to the first that waits. A connect can fail inside
+    /// `startConnect` (no file descriptor left, the loop shutting down) and call back here before it returns; such
+    /// a slot is handed on by the outermost call, so a long line that fails at once is walked in a loop, not in a
+    /// recursion as deep as the line.
     private func finishConnect(key: PoolKey) {
-        if let next = nextInLine(key: key) {
-            start(next, key: key)
+        slotsToHandOver.append(key)
+        guard !handingOver else { return }
+        handingOver = true
+        while let key = slotsToHandOver.popLast() {
+            if let next = nextInLine(key: key) {
+                start(next, key: key)
+            }
         }
+        handingOver = false
     }
 
     /// Hands a freed slot of `key`'s line to the first that waits (returned), or frees it.

@@ -17,18 +17,27 @@ struct UpstreamLease {
     /// Gets a connection for one stream; `completion` runs on the pool's loop, at once for a pooled connection.
     /// `forUpgrade` asks for an HTTP/1.1 connection whatever the upstream's protocol. `connectFailed` hears of
     /// each failed connect first; it answers whether another server may be tried (false when the stream no
-    /// longer wants one).
+    /// longer wants one). `isWanted` is asked before a connect that waited for a slot (`max_connecting`) starts.
     /// `avoiding` names a server to leave out while another one is in service (an event stream resuming after
     /// losing its upstream there).
     func acquire(
         forUpgrade: Bool = false,
         avoiding: Int? = nil,
+        isWanted: @escaping () -> Bool,
         connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
         _ completion: @escaping (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
     ) {
         let multiplexed = group.config.protocol.isMultiplexed && !forUpgrade
         let excluded = avoiding.flatMap { hasServerInService(otherThan: $0) ? $0 : nil }
-        attempt(multiplexed: multiplexed, after: nil, excluding: excluded, connectFailed: connectFailed, completion)
+        let callbacks = Callbacks(isWanted: isWanted, connectFailed: connectFailed, completion: completion)
+        attempt(multiplexed: multiplexed, after: nil, excluding: excluded, callbacks)
+    }
+
+    /// What the stream gave `acquire`, passed on to the retry.
+    private struct Callbacks {
+        var isWanted: () -> Bool
+        var connectFailed: (UpstreamLeaseFailure) -> Bool
+        var completion: (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
     }
 
     /// Some server of the group other than `index` may be chosen now (neither ejected nor down).
@@ -41,9 +50,9 @@ struct UpstreamLease {
         multiplexed: Bool,
         after earlier: (server: Int, failure: UpstreamLeaseFailure)?,
         excluding excluded: Int? = nil,
-        connectFailed: @escaping (UpstreamLeaseFailure) -> Bool,
-        _ completion: @escaping (Result<any UpstreamExchange, UpstreamLeaseFailure>) -> Void
+        _ callbacks: Callbacks
     ) {
+        let completion = callbacks.completion
         guard let index = pool.chooseServer(of: group, excluding: earlier?.server ?? excluded) else {
             // The balancer falls back to every server when all are down, so only an empty group gets here; the
             // stream is answered either way.
@@ -67,10 +76,19 @@ struct UpstreamLease {
             case .failure(let error):
                 server.streamEnded()
                 let failure = UpstreamLeaseFailure(connecting: address, error: error)
-                server.recordFailure(failure.description, policy: group.config.passiveHealth)
-                let mayRetry = connectFailed(failure)
+                switch error as? UpstreamConnectionPool.ConnectNotStarted {
+                case .noLongerWanted:
+                    completion(.failure(failure))
+                    return
+                case .waitedPastTimeout:
+                    // Nothing reached the server: the wait was StreamGate's own line, not the server's failure.
+                    break
+                case nil:
+                    server.recordFailure(failure.description, policy: group.config.passiveHealth)
+                }
+                let mayRetry = callbacks.connectFailed(failure)
                 if earlier == nil, mayRetry, group.servers.count > 1 {
-                    attempt(multiplexed: multiplexed, after: (index, failure), connectFailed: connectFailed, completion)
+                    attempt(multiplexed: multiplexed, after: (index, failure), callbacks)
                 } else {
                     completion(.failure(failure))
                 }
@@ -81,7 +99,7 @@ struct UpstreamLease {
                 opened(result.map { $0 })
             }
         } else {
-            pool.connect(group: group, server: index) { result in
+            pool.connect(group: group, server: index, isWanted: callbacks.isWanted) { result in
                 opened(result.map { $0 })
             }
         }
@@ -126,6 +144,12 @@ struct UpstreamLeaseFailure: Error, CustomStringConvertible {
         if case ChannelError.connectTimeout = error {
             timedOut = true
             description = "connect to \(address) timed out"
+        } else if case UpstreamConnectionPool.ConnectNotStarted.waitedPastTimeout = error {
+            timedOut = true
+            description = "connect to \(address) timed out waiting for one of its max_connecting slots"
+        } else if case UpstreamConnectionPool.ConnectNotStarted.noLongerWanted = error {
+            timedOut = false
+            description = "connect to \(address) not started: the stream ended while it waited for a slot"
         } else {
             timedOut = false
             description = "connect to \(address) failed: \(Self.reason(error))"
