@@ -194,6 +194,12 @@ extension LoopTimers {
             timers.callbackCame(armedFor: limit)
         }
 
-        func didCancelScheduledCallback(eventLoop: some EventLoop) {}
+        /// The loop cancelled the current callback (it is shutting down): nothing is armed, so the next `arm`
+        /// schedules again, and throws, instead of trusting a callback that will never come.
+        func didCancelScheduledCallback(eventLoop: some EventLoop) {
+            guard generation == timers.callbackGeneration else { return }
+            timers.callback = nil
+            timers.callbackDeadline = nil
+        }
     }
 }
