@@ -12,11 +12,7 @@ import Glibc
 final class UpstreamConnectLimitTests: EndToEndTestCase {
     func testStreamsBeyondTheLimitWaitInLineAndAreAllServed() throws {
         let origin = try startOrigin()
-        let proxy = try startProxy(
-            ProxyConfigText.yaml(upstreamPorts: [origin.port], upstreamKeys: ["max_connecting: 1"]),
-            arguments: ["--threads", "1"]
-        )
-        let base = try proxy.baseURL()
+        let base = try proxyURL(upstreamPort: origin.port, maxConnecting: 1)
         let urls = (0..<12).map { "\(base)/report?n=\($0)" }
 
         let result = try Curl.run(
@@ -33,11 +29,7 @@ final class UpstreamConnectLimitTests: EndToEndTestCase {
 
     func testNoMoreThanTheLimitConnectAtOnceAndWaitingCountsAgainstTheTimeout() throws {
         let silent = try SilentServer()
-        let proxy = try startProxy(
-            ProxyConfigText.yaml(upstreamPorts: [silent.port], upstreamKeys: ["max_connecting: 2"]),
-            arguments: ["--threads", "1"]
-        )
-        let base = try proxy.baseURL()
+        let base = try proxyURL(upstreamPort: silent.port, maxConnecting: 2)
         // Two streams take the two connect slots; a second later four more wait in line behind them.
         let first = startRequests((0..<2).map { "\(base)/wait?n=\($0)" })
         Thread.sleep(forTimeInterval: 1.0)
@@ -57,11 +49,7 @@ final class UpstreamConnectLimitTests: EndToEndTestCase {
 
     func testAStreamThatEndedWhileWaitingForASlotIsNotConnected() throws {
         let silent = try SilentServer()
-        let proxy = try startProxy(
-            ProxyConfigText.yaml(upstreamPorts: [silent.port], upstreamKeys: ["max_connecting: 1"]),
-            arguments: ["--threads", "1"]
-        )
-        let base = try proxy.baseURL()
+        let base = try proxyURL(upstreamPort: silent.port, maxConnecting: 1)
         // The first stream takes the only slot until its 2 s connect_timeout; a second waits from 1 s and its client
         // gives up at 1.3 s, so when the slot frees at 2 s with a second of its time left, nobody wants it.
         let first = startRequests(["\(base)/wait?n=first"])
@@ -75,6 +63,12 @@ final class UpstreamConnectLimitTests: EndToEndTestCase {
             SilentServer.connectsInProgress(toPort: silent.port), 0,
             "a connect was started for a stream whose client had gone"
         )
+    }
+
+    /// A proxy on one event loop (so one line per server) to `upstreamPort` with `max_connecting`; its base URL.
+    private func proxyURL(upstreamPort: Int, maxConnecting: Int) throws -> String {
+        let yaml = ProxyConfigText.yaml(upstreamPorts: [upstreamPort], upstreamKeys: ["max_connecting: \(maxConnecting)"])
+        return try startProxy(yaml, arguments: ["--threads", "1"]).baseURL()
     }
 
     private struct Answer {
