@@ -17,7 +17,8 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
     typealias InboundOut = ByteBuffer
 
     private enum Mode {
-        /// Feeding the head decoder; `afterLF` is how far a blank line has got: 1 after an LF, 2 after LF CR.
+        /// Feeding the head decoder; `afterLF` is how far a blank line has got: 1 after an LF, 2 after LF CR, and
+        /// 3 after a CR that ends no blank line (an LF must come next).
         case head(afterLF: Int)
         case body(HTTP1ResponseBody)
         case passthrough
@@ -99,21 +100,35 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
         }
         var afterLF = start
         var headEnd: Int?
+        var bareCR = false
         buffer.withUnsafeReadableBytes { bytes in
             for index in bytes.indices {
                 switch bytes[index] {
                 case UInt8(ascii: "\n"):
-                    if afterLF > 0 {
+                    if afterLF == 1 || afterLF == 2 {
                         headEnd = index + 1
                         return
                     }
                     afterLF = 1
                 case UInt8(ascii: "\r"):
-                    afterLF = afterLF == 1 ? 2 : 0
+                    guard afterLF == 0 || afterLF == 1 else {
+                        bareCR = true
+                        return
+                    }
+                    afterLF = afterLF == 1 ? 2 : 3
                 default:
+                    guard afterLF < 2 else {
+                        bareCR = true
+                        return
+                    }
                     afterLF = 0
                 }
             }
+        }
+        // RFC 9112 2.2: a CR not followed by LF makes the head invalid. llhttp ends a line at some bare CRs, so where
+        // the head ends would be its guess against ours; refused before a byte of this read reaches the decoder.
+        if bareCR {
+            throw HTTP1ResponseBody.Failure(reason: "a CR not followed by LF in the response head")
         }
         guard let headEnd else {
             mode = .head(afterLF: afterLF)
