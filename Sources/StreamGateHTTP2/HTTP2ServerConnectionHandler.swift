@@ -219,12 +219,13 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
     }
 
     /// Asks for a flush at the end of this event-loop tick, so the DATA of every stream that got bytes in the
-    /// same tick (many upstreams firing at once) leaves in one write: one TLS record, one syscall.
+    /// same tick (many upstreams firing at once) leaves in one write: one TLS record, one syscall. The task holds
+    /// the handler until it runs, at the end of this tick (a weak capture would give the handler a side table,
+    /// and every stream's reference to it the slow path on each event).
     func scheduleFlush() {
         guard !flushScheduled, let context else { return }
         flushScheduled = true
-        context.eventLoop.assumeIsolated().execute { [weak self] in
-            guard let self else { return }
+        context.eventLoop.assumeIsolated().execute { [self] in
             self.flushScheduled = false
             self.flushOutput()
         }
@@ -365,7 +366,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         if unconsumed > 0 {
             session?.consumeConnection(bytes: unconsumed)
         }
-        stream.observer?.http2StreamClosed(errorCode: errorCode)
+        stream.takeObserver()?.http2StreamClosed(errorCode: errorCode)
         closeIfDone()
     }
 
@@ -427,7 +428,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler {
         pendingRequests.removeAll()
         for stream in open {
             _ = stream.markClosed()
-            stream.observer?.http2StreamClosed(errorCode: errorCode)
+            stream.takeObserver()?.http2StreamClosed(errorCode: errorCode)
         }
     }
 }

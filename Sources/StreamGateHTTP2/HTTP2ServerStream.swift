@@ -18,7 +18,10 @@ public protocol HTTP2StreamObserver: AnyObject {
 /// report request body bytes as consumed (flow control); reset. All calls on the connection's event loop.
 public final class HTTP2ServerStream {
     public let streamID: Int32
-    public weak var observer: (any HTTP2StreamObserver)?
+    /// Held strongly until the stream closes (the connection hands it over with `takeObserver` then, or when the
+    /// connection closes or its handler leaves): a weak reference would give the observer a side table, and every
+    /// retain of it on the per-event path the slow way.
+    public var observer: (any HTTP2StreamObserver)?
 
     unowned let connection: HTTP2ServerConnectionHandler
     /// Response body waiting for nghttp2's data provider to take it; room for one buffer at first (a ring of two
@@ -133,6 +136,12 @@ public final class HTTP2ServerStream {
     /// Request body bytes arrived on the stream, not yet acknowledged.
     func receivedRequestBytes(_ count: Int) {
         unconsumedBytes += count
+    }
+
+    /// The observer, for the last time: the stream closed, and lets go of it.
+    func takeObserver() -> (any HTTP2StreamObserver)? {
+        defer { observer = nil }
+        return observer
     }
 
     /// The stream closed; returns the request bytes never acknowledged, which the connection window still owes.

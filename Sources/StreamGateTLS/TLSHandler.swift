@@ -311,8 +311,11 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     private func startHandshakeTimer(context: ChannelHandlerContext) {
         guard handshakeTimer == nil, state == .handshaking else { return }
-        handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [weak self] in
-            guard let self, self.state == .handshaking else { return }
+        // The task holds the handler until the handshake ends, the channel closes or the handler leaves (each
+        // cancels it), or it fires. A weak capture would give the handler a side table, and NIO's retain of it on
+        // every read and write the slow path.
+        handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [self] in
+            guard self.state == .handshaking else { return }
             self.logger.info("TLS handshake timed out after \(self.handshakeTimeout)")
             self.state = .closed
             context.fireUserInboundEventTriggered(TLSHandshakeFailed(reason: "timed out"))

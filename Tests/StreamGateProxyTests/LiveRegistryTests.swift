@@ -29,20 +29,9 @@ final class LiveRegistryTests: XCTestCase {
               - { match: { path_prefix: /sse-resume }, upstream: app, sse: { heartbeat_interval: 500ms } }
               - { match: { path_prefix: / }, upstream: ws }
             """
-        let config = try ConfigLoader.load(yaml: yaml, sourcePath: "registry-test.yaml")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        var logger = Logger(label: "registry-test")
-        logger.logLevel = .error
-        let server = try ProxyServer(config: config, group: group, logger: logger, drainTimeout: .milliseconds(200))
-        let running = Task { try await server.run() }
-        do {
+        try await InProcessProxy.run(yaml, name: "registry-test") { server in
             try await exercise(server, origin: origin, echoPort: echo.port)
-        } catch {
-            XCTFail("\(error)")
         }
-        running.cancel()
-        _ = await running.result
-        try await group.shutdownGracefully()
     }
 
     private func exercise(_ server: ProxyServer, origin: TestOrigin, echoPort: Int) async throws {

@@ -5,6 +5,9 @@ import StreamGateHTTP2
 /// Binds one client HTTP/2 stream to its `ProxyStream`: response parts become HEADERS and DATA frames, request
 /// DATA goes upstream, and the stream's flow-control window reopens only as the upstream takes the bytes.
 final class HTTP2DownstreamStream {
+    #if DEBUG
+    private let debugInstanceCount = DebugInstanceCount(.http2Downstream)
+    #endif
     private let stream: HTTP2ServerStream
     private let isHeadRequest: Bool
     /// Strong until the proxy stream finishes; the cycle with `ProxyStream` is what keeps both alive meanwhile.
@@ -12,7 +15,7 @@ final class HTTP2DownstreamStream {
     private var requestBodyPaused = false
     /// Set once the stream carries a WebSocket (RFC 8441): DATA in both directions is the tunnel's bytes.
     weak var tunnel: WebSocketTunnel?
-    /// Keeps this adapter alive while it is a tunnel endpoint (the HTTP/2 stream holds it weakly).
+    /// Keeps this adapter alive while it is a tunnel endpoint (the HTTP/2 stream lets go of it when it closes).
     private var retainedForTunnel: HTTP2DownstreamStream?
 
     init(stream: HTTP2ServerStream, isHeadRequest: Bool) {

@@ -8,7 +8,9 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
     typealias OutboundOut = ByteBuffer
 
     /// Set by the tunnel when it starts; bytes that arrive before (left over from the HTTP decoder) wait for it.
-    weak var tunnel: WebSocketTunnel? {
+    /// Held strongly (a weak reference would send every retain of the tunnel, once per read, the slow way): the
+    /// tunnel clears it when it ends, and the handler when its channel goes inactive or it leaves the pipeline.
+    var tunnel: WebSocketTunnel? {
         didSet {
             guard let tunnel, !early.isEmpty else { return }
             let waiting = early
@@ -34,6 +36,7 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        tunnel = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -57,6 +60,8 @@ final class ChannelTunnelHandler: ChannelDuplexHandler, RemovableChannelHandler,
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        let tunnel = self.tunnel
+        self.tunnel = nil
         tunnel?.closed(side)
         context.fireChannelInactive()
     }

@@ -8,6 +8,9 @@ import NIOHTTP1
 /// Lives on the downstream connection's event loop; the upstream connection is opened on the same loop, so
 /// nothing here needs a lock. Registered with its connection in the live registry from start to finish.
 final class ProxyStream {
+    #if DEBUG
+    private let debugInstanceCount = DebugInstanceCount(.proxyStream)
+    #endif
     var machine: ProxyStreamStateMachine
     /// The HTTP/2 stream id, or the request's position on its HTTP/1.1 connection (next to the machine, in the
     /// padding after it).

@@ -9,6 +9,9 @@ import StreamGateConfig
 /// per tunnel, on the downstream connection's event loop; in the live registry under the id of the stream whose
 /// upgrade it completed.
 final class WebSocketTunnel {
+    #if DEBUG
+    private let debugInstanceCount = DebugInstanceCount(.webSocketTunnel)
+    #endif
     /// What the registry shows of the tunnel besides its counters.
     struct Identity {
         var connection: LiveConnection?
@@ -68,8 +71,9 @@ final class WebSocketTunnel {
         self.deadlines = WebSocketDeadlines(config: config, startedAt: identity.startedAt, now: timers.clock.now())
     }
 
-    /// Wires both endpoints to the tunnel, registers it and starts its timers. Endpoints hold the tunnel weakly;
-    /// the tunnel keeps itself alive until it shuts down.
+    /// Wires both endpoints to the tunnel, registers it and starts its timers. The tunnel keeps itself alive until
+    /// it shuts down; a channel endpoint holds it too, until the tunnel ends or the endpoint's channel closes, and
+    /// an HTTP/2 endpoint holds it weakly.
     func start() {
         // Registered and retained first: wiring an endpoint may deliver bytes it held, which may end the tunnel.
         retainSelf = self

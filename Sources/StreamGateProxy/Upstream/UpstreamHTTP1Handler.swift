@@ -13,8 +13,12 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
-    /// The stream using the connection; nil while the connection idles in the pool.
-    weak var delegate: (any UpstreamResponseDelegate)?
+    /// The stream using the connection; nil while the connection idles in the pool. Held strongly (a weak
+    /// reference would give the stream a side table, and every retain of it on the per-event path the slow way):
+    /// the stream clears it when it lets the connection go (back to the pool, closed, or made a tunnel), and the
+    /// handler clears it when the channel goes inactive or the handler leaves the pipeline, so the reference
+    /// never outlives the connection's use.
+    var delegate: (any UpstreamResponseDelegate)?
     /// Called once when the channel goes inactive, so the pool can forget an idle connection.
     var onInactive: (() -> Void)?
 
@@ -42,6 +46,7 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        delegate = nil
     }
 
     /// Stops asking the socket for bytes until `resumeReading` (backpressure from the client side).
@@ -165,6 +170,7 @@ final class UpstreamHTTP1Handler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelInactive(context: ChannelHandlerContext) {
         report(UpstreamConnectionClosed())
+        delegate = nil
         onInactive?()
         onInactive = nil
         context.fireChannelInactive()

@@ -7,7 +7,9 @@ import NIOHTTP1
 /// and holds back the stream's flow-control window while its client cannot take more (`pauseReading`), so a
 /// slow client stops only its own stream at the origin. On the connection's event loop.
 final class UpstreamHTTP2Stream: UpstreamExchange {
-    weak var delegate: (any UpstreamResponseDelegate)?
+    /// The stream using this exchange. Held strongly, as `UpstreamHTTP1Handler` holds its own: `close` (the stream
+    /// lets the exchange go) and `fail` (the stream or its connection broke) clear it.
+    var delegate: (any UpstreamResponseDelegate)?
     let serverIndex: Int
     private let connection: UpstreamHTTP2Connection
     private var countedOn: UpstreamServer?

@@ -151,8 +151,10 @@ final class UpstreamResponseFramer: ChannelInboundHandler, RemovableChannelHandl
                 decoder.decoder.retire()
                 retiredDecoderLeaving = true
                 let removed = context.eventLoop.makePromise(of: Void.self)
-                removed.futureResult.assumeIsolated().whenComplete { [weak self] _ in
-                    self?.retiredDecoderLeaving = false
+                // Held until the decoder has left (at once, or within the tick); a weak capture would make every
+                // later retain of this handler, one per read, take the slow path.
+                removed.futureResult.assumeIsolated().whenComplete { [self] _ in
+                    retiredDecoderLeaving = false
                 }
                 context.pipeline.syncOperations.removeHandler(decoder.handler, promise: removed)
             }
