@@ -54,6 +54,8 @@ enum AdminJSON {
                 json.key("weight"); json.int(server.weight)
                 json.key("state"); json.string(server.state.rawValue)
                 json.key("streams"); json.int(server.streamsInFlight)
+                json.key("connecting"); json.int(server.connecting)
+                json.key("waiting_to_connect"); json.int(server.waitingToConnect)
                 json.key("ejections"); json.int(server.ejections)
                 json.key("last_failure"); json.string(server.lastFailure)
                 json.endObject()

@@ -122,6 +122,8 @@ public final class MetricsExporter: StreamObserver {
                 let labels = [upstream.name, server.address]
                 add("streamgate_upstream_server_up", labels, server.state == .up ? 1 : 0, to: &gauges)
                 add("streamgate_upstream_server_streams", labels, server.streamsInFlight, to: &gauges)
+                add("streamgate_upstream_server_connecting", labels, server.connecting, to: &gauges)
+                add("streamgate_upstream_server_waiting_to_connect", labels, server.waitingToConnect, to: &gauges)
                 add("streamgate_upstream_server_ejections_total", labels, server.ejections, to: &counters)
             }
         }
@@ -162,6 +164,8 @@ public final class MetricsExporter: StreamObserver {
         "streamgate_sse_shared_upstreams": ["route"],
         "streamgate_upstream_server_up": ["upstream", "server"],
         "streamgate_upstream_server_streams": ["upstream", "server"],
+        "streamgate_upstream_server_connecting": ["upstream", "server"],
+        "streamgate_upstream_server_waiting_to_connect": ["upstream", "server"],
         "streamgate_upstream_server_ejections_total": ["upstream", "server"],
     ]
 

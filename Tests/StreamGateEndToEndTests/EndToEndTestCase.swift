@@ -43,9 +43,10 @@ class EndToEndTestCase: XCTestCase {
         peers.append(peer)
     }
 
-    /// A running proxy for `yaml` (with `arguments` after `run --config FILE`), stopped in tear-down.
-    func startProxy(_ yaml: String, arguments: [String] = []) throws -> ProxyProcess {
-        let proxy = try ProxyProcess(yaml: yaml, extraArguments: arguments)
+    /// A running proxy for `yaml` (with `arguments` after `run --config FILE`) once each of `listeners` reported its
+    /// port, stopped in tear-down.
+    func startProxy(_ yaml: String, arguments: [String] = [], listeners: [String] = ["plain"]) throws -> ProxyProcess {
+        let proxy = try ProxyProcess(yaml: yaml, listeners: listeners, extraArguments: arguments)
         proxies.append(proxy)
         return proxy
     }

@@ -29,16 +29,27 @@ final class UpstreamConnectLimitTests: EndToEndTestCase {
 
     func testNoMoreThanTheLimitConnectAtOnceAndWaitingCountsAgainstTheTimeout() throws {
         let silent = try SilentServer()
-        let base = try proxyURL(upstreamPort: silent.port, maxConnecting: 2)
+        let proxy = try startLimitedProxy(upstreamPort: silent.port, maxConnecting: 2)
+        let base = try proxy.baseURL()
+        let admin = "http://127.0.0.1:\(try proxy.port(of: "admin"))"
         // Two streams take the two connect slots; a second later four more wait in line behind them.
         let first = startRequests((0..<2).map { "\(base)/wait?n=\($0)" })
         Thread.sleep(forTimeInterval: 1.0)
         let second = startRequests((2..<6).map { "\(base)/wait?n=\($0)" })
         Thread.sleep(forTimeInterval: 0.5)
         let connecting = SilentServer.connectsInProgress(toPort: silent.port)
+        let shown = try connectCounts(admin: admin)
+        let exported = try connectGauges(admin: admin, server: "127.0.0.1:\(silent.port)")
         let answers = try [first, second].flatMap { batch in try XCTUnwrap(batch.wait(), "curl did not finish") }
 
         XCTAssertEqual(connecting, 2, "connects in progress to the silent server with max_connecting: 2")
+        XCTAssertEqual(shown.connecting, 2, "/upstreams: connects in progress")
+        XCTAssertEqual(shown.waiting, 4, "/upstreams: streams waiting for a connect slot")
+        XCTAssertEqual(exported.connecting, 2, "/metrics: streamgate_upstream_server_connecting")
+        XCTAssertEqual(exported.waiting, 4, "/metrics: streamgate_upstream_server_waiting_to_connect")
+        let after = try connectCounts(admin: admin)
+        XCTAssertEqual(after.connecting, 0, "/upstreams once every stream has its answer")
+        XCTAssertEqual(after.waiting, 0, "/upstreams once every stream has its answer")
         XCTAssertEqual(answers.map(\.status), Array(repeating: "504", count: 6), "every stream gets a connect timeout")
         // connect_timeout (2 s) counts from each request: the four that waited 1 s for a slot connect for the 1 s
         // they have left. Given a whole connect_timeout again, two of them would answer after 3 s.
@@ -67,8 +78,34 @@ final class UpstreamConnectLimitTests: EndToEndTestCase {
 
     /// A proxy on one event loop (so one line per server) to `upstreamPort` with `max_connecting`; its base URL.
     private func proxyURL(upstreamPort: Int, maxConnecting: Int) throws -> String {
+        try startLimitedProxy(upstreamPort: upstreamPort, maxConnecting: maxConnecting).baseURL()
+    }
+
+    /// The proxy of `proxyURL`, with its admin endpoint on a port of its own.
+    private func startLimitedProxy(upstreamPort: Int, maxConnecting: Int) throws -> ProxyProcess {
         let yaml = ProxyConfigText.yaml(upstreamPorts: [upstreamPort], upstreamKeys: ["max_connecting: \(maxConnecting)"])
-        return try startProxy(yaml, arguments: ["--threads", "1"]).baseURL()
+            + "admin: { address: \"127.0.0.1:0\" }\n"
+        return try startProxy(yaml, arguments: ["--threads", "1"], listeners: ["plain", "admin"])
+    }
+
+    /// `connecting` and `waiting_to_connect` of the only server of `/upstreams`.
+    private func connectCounts(admin: String) throws -> (connecting: Int?, waiting: Int?) {
+        let response = try Curl.fetch(admin + "/upstreams")
+        let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+        let upstream = (object?["upstreams"] as? [[String: Any]])?.first
+        let server = (upstream?["servers"] as? [[String: Any]])?.first
+        return (server?["connecting"] as? Int, server?["waiting_to_connect"] as? Int)
+    }
+
+    /// The two connect gauges of `server` in `/metrics`.
+    private func connectGauges(admin: String, server: String) throws -> (connecting: Int?, waiting: Int?) {
+        let metrics = try Curl.fetch(admin + "/metrics").text
+        func gauge(_ name: String) -> Int? {
+            let prefix = "\(name){upstream=\"app\",server=\"\(server)\"} "
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
+            return line.flatMap { Int($0.dropFirst(prefix.count).prefix { $0.isNumber }) }
+        }
+        return (gauge("streamgate_upstream_server_connecting"), gauge("streamgate_upstream_server_waiting_to_connect"))
     }
 
     private struct Answer {

@@ -18,6 +18,8 @@ final class UpstreamConnectionPool {
     private var connecting: [PoolKey: ConnectLine] = [:]
 
     private struct ConnectLine {
+        /// Counts this line's slots and waiters with those of the other loops, for the admin view and metrics.
+        let server: UpstreamServer
         var inProgress = 0
         var waiting = CircularBuffer<PendingConnect>()
 
@@ -25,18 +27,22 @@ final class UpstreamConnectionPool {
         mutating func admit(_ pending: PendingConnect, limit: Int) -> Bool {
             guard inProgress < limit else {
                 waiting.append(pending)
+                server.connectLineChanged(inProgress: 0, waiting: 1)
                 return false
             }
             inProgress += 1
+            server.connectLineChanged(inProgress: 1, waiting: 0)
             return true
         }
 
         /// A connect ended: its slot goes to the first in line (returned), or is freed.
         mutating func handOverSlot() -> PendingConnect? {
             if let next = waiting.popFirst() {
+                server.connectLineChanged(inProgress: 0, waiting: -1)
                 return next
             }
             inProgress -= 1
+            server.connectLineChanged(inProgress: -1, waiting: 0)
             return nil
         }
     }
@@ -122,7 +128,8 @@ final class UpstreamConnectionPool {
             completion: completion
         )
         // Mutated in place: a copy of the line would copy its waiting list at every change.
-        let startsNow = connecting[key, default: ConnectLine()].admit(pending, limit: group.config.maxConnecting)
+        let startsNow = connecting[key, default: ConnectLine(server: group.servers[server])]
+            .admit(pending, limit: group.config.maxConnecting)
         if startsNow {
             start(pending, key: key)
         }

@@ -14,6 +14,9 @@ public final class UpstreamServer: Sendable {
     public let address: String
     private let logger: Logger
     private let inFlight = Atomic<Int>(0)
+    /// New HTTP/1.1 connections being set up, and streams waiting for a slot to start one (`max_connecting`).
+    private let connects = Atomic<Int>(0)
+    private let connectWaiters = Atomic<Int>(0)
     /// `NIODeadline.uptimeNanoseconds` until which passive health keeps the server out; 0 when it is not ejected.
     private let ejectedUntil = Atomic<UInt64>(0)
     /// The active health check has failed `fall` times in a row and not yet passed `rise` times.
@@ -57,6 +60,25 @@ public final class UpstreamServer: Sendable {
 
     func streamEnded() {
         inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    // MARK: Connects in progress and waiting (HTTP/1.1, `max_connecting`)
+
+    /// New HTTP/1.1 connections to this server being set up (TCP, and TLS when the upstream has it), over every
+    /// event loop: at most `max_connecting` on each.
+    public var connectsInProgress: Int { connects.load(ordering: .relaxed) }
+
+    /// Streams waiting for a free connect slot to this server, over every event loop.
+    public var connectsWaiting: Int { connectWaiters.load(ordering: .relaxed) }
+
+    /// A loop's connect line to this server changed by `inProgress` slots and `waiting` streams.
+    func connectLineChanged(inProgress: Int, waiting: Int) {
+        if inProgress != 0 {
+            connects.add(inProgress, ordering: .relaxed)
+        }
+        if waiting != 0 {
+            connectWaiters.add(waiting, ordering: .relaxed)
+        }
     }
 
     // MARK: Choice

@@ -2,13 +2,17 @@ import NIOCore
 import StreamGateConfig
 
 /// One upstream as the admin view and the metrics show it: its balance policy and, per server, its state, weight,
-/// streams in flight, times taken out of the choice and the last failure seen.
+/// streams in flight, connects in progress and streams waiting to connect, times taken out of the choice and the
+/// last failure seen.
 public struct UpstreamStatus: Sendable {
     public struct Server: Sendable {
         public var address: String
         public var weight: Int
         public var state: UpstreamServer.State
         public var streamsInFlight: Int
+        /// New HTTP/1.1 connections being set up, and streams waiting for a slot to start one (`max_connecting`).
+        public var connecting: Int
+        public var waitingToConnect: Int
         public var ejections: Int
         public var lastFailure: String?
     }
@@ -27,6 +31,8 @@ public struct UpstreamStatus: Sendable {
                 weight: group.weight(of: index),
                 state: server.state(at: now),
                 streamsInFlight: max(0, server.streamsInFlight),
+                connecting: max(0, server.connectsInProgress),
+                waitingToConnect: max(0, server.connectsWaiting),
                 ejections: record.ejections,
                 lastFailure: record.lastFailure
             )
