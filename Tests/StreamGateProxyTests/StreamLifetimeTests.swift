@@ -7,8 +7,8 @@ import XCTest
 /// handlers strongly, and each such reference is dropped when the stream ends or its channel closes. These tests
 /// end streams every way a client, an origin or the proxy can and check, through the debug builds' instance
 /// counts, that every one of those objects is freed: a reference left in place would keep its stream alive for
-/// the life of the process. A `ProxyServer` in this process on real loopback sockets, a real origin, curl and a
-/// Python `websockets` client.
+/// the life of the process. A `ProxyServer` in this process on real loopback sockets, a real origin, hypercorn as an
+/// h2c origin, curl, nghttp and a Python `websockets` client.
 final class StreamLifetimeTests: XCTestCase {
     #if DEBUG
     func testEveryStreamAndTunnelIsFreedOnceItEnds() async throws {
@@ -18,6 +18,8 @@ final class StreamLifetimeTests: XCTestCase {
         let echo = try WebSocketPeers.startServer(.echoServer)
         defer { echo.peer.stop() }
         let nothingListens = try RawConnection.unusedPort()
+        let hypercorn = try HypercornOrigin()
+        defer { hypercorn.kill() }
 
         let yaml = """
             version: 1
@@ -27,7 +29,10 @@ final class StreamLifetimeTests: XCTestCase {
               - { name: app, servers: ["127.0.0.1:\(origin.port)"] }
               - { name: ws, servers: ["127.0.0.1:\(echo.port)"] }
               - { name: down, servers: ["127.0.0.1:\(nothingListens)"], connect_timeout: 1s }
+              - { name: multiplexed, servers: ["127.0.0.1:\(hypercorn.port)"], protocol: h2c }
             routes:
+              - { match: { path_prefix: /events }, upstream: multiplexed }
+              - { match: { path_prefix: /h2c }, upstream: multiplexed }
               - { match: { path_prefix: /down }, upstream: down }
               - { match: { path_prefix: /ws }, upstream: ws }
               - { match: { path_prefix: /slow }, upstream: app, timeouts: { response_header: 1s } }
@@ -88,6 +93,19 @@ final class StreamLifetimeTests: XCTestCase {
         h2.kill()
         _ = try Curl.run(["--http2-prior-knowledge", "--max-time", "0.5", "\(base)/slow"])
         try await waitUntilAllFreed("after clients left event streams")
+
+        // Over a multiplexed h2c upstream (hypercorn): a complete response, an event stream the origin ends, and
+        // one the client leaves.
+        let multiplexedHello = try Curl.run(["--http1.1", "\(base)/h2c/hello"])
+        XCTAssertTrue(multiplexedHello.stdout.hasPrefix("hello over"), "h2c: \(multiplexedHello.stderr)")
+        let ended = try Curl.run(["--http2-prior-knowledge", "-N", "\(base)/events?count=3&interval=0.05"])
+        XCTAssertEqual(ended.stdout.components(separatedBy: "data:").count - 1, 3, "h2c upstream: \(ended.stdout)")
+        let left = try CurlStream(["-N", "--http1.1", "\(base)/events?interval=0.05"])
+        defer { left.kill() }
+        XCTAssertTrue(left.waitForLines(timeout: 10) { $0.filter { $0.text.hasPrefix("data:") }.count >= 2 })
+        XCTAssertEqual(DebugInstanceCounts.current.proxyStreams, 1, "the h2c event stream is open")
+        left.kill()
+        try await waitUntilAllFreed("after streams over an h2c upstream")
 
         // A WebSocket tunnel, open while the client chats and gone when it closes.
         let chatty = try WebSocketPeers.start(.client, ["chatty", "ws://127.0.0.1:\(port)/ws", "--seconds", "2"])
